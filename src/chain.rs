@@ -1,0 +1,374 @@
+//! The codec: which layers run on encode (compress, then encrypt), and peeling every layer
+//! this library knows on decode, whatever it is configured to encode with, so that a change of
+//! algorithm or a key rotation never strands old workflow histories.
+
+use crate::codec::encryption::{random_nonces, Key, JAVA_CIPHER_NAME};
+use crate::codec::{snappy, zlib, Compression, ENCRYPTED_ENCODING, KEY_ID_METADATA, SNAPPY_ENCODING, ZLIB_ENCODING};
+use crate::error::{corrupt, invalid, Error, ErrorKind, Result};
+use crate::wire::{self, PayloadView, ENCODING};
+use std::fmt;
+
+/// Default maximum decoded size of one payload, per layer.
+pub const DEFAULT_MAX_DECODED_SIZE: usize = 64 << 20;
+/// More nested layers than this are refused: we write at most two, and a deeper stack is
+/// either a loop of re-encoding or an attack.
+pub const MAX_LAYERS: usize = 8;
+const ZLIB_MAX_LEVEL: u32 = 9;
+
+/// Configures a [`Codec`]. Setters record the first error; [`CodecBuilder::build`] reports it,
+/// so a chain of setters needs one check.
+pub struct CodecBuilder {
+    compression: Compression,
+    only_if_smaller: bool,
+    zlib_level: u32,
+    keys: Vec<Key>,
+    encryption_key_id: Option<String>,
+    max_decoded_size: usize,
+    error: Option<Error>,
+}
+
+impl Default for CodecBuilder {
+    fn default() -> Self {
+        CodecBuilder {
+            compression: Compression::Snappy,
+            only_if_smaller: false,
+            zlib_level: zlib::DEFAULT_LEVEL,
+            keys: Vec::new(),
+            encryption_key_id: None,
+            max_decoded_size: DEFAULT_MAX_DECODED_SIZE,
+            error: None,
+        }
+    }
+}
+
+impl CodecBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn record(&mut self, result: Result<()>) -> Result<()> {
+        if let Err(e) = &result {
+            self.error.get_or_insert_with(|| e.clone());
+        }
+        result
+    }
+
+    pub fn compression(&mut self, compression: Compression) -> &mut Self {
+        self.compression = compression;
+        self
+    }
+
+    /// Sets the compression from its C ABI number.
+    pub fn compression_code(&mut self, code: u32) -> Result<()> {
+        let result = match Compression::from_code(code) {
+            Some(c) => {
+                self.compression = c;
+                Ok(())
+            }
+            None => Err(invalid(format!("unknown compression algorithm {code} (expected 0 to 3)"))),
+        };
+        self.record(result)
+    }
+
+    /// Keep a payload unwrapped when compression does not make it strictly smaller (the Go and
+    /// Java zlib codecs' default). Off by default: the reference codec always wraps.
+    pub fn only_if_smaller(&mut self, on: bool) -> &mut Self {
+        self.only_if_smaller = on;
+        self
+    }
+
+    /// zlib level 0 (store) to 9 (smallest); default 6, as the SDKs.
+    pub fn zlib_level(&mut self, level: u32) -> Result<()> {
+        let result = if level <= ZLIB_MAX_LEVEL {
+            self.zlib_level = level;
+            Ok(())
+        } else {
+            Err(invalid(format!("zlib level {level} is out of range 0 to 9")))
+        };
+        self.record(result)
+    }
+
+    /// Adds a 32-byte AES-256 key under `id`. Any number of keys may be added; decoding picks
+    /// the one the payload names.
+    pub fn add_key(&mut self, id: &str, key: &[u8]) -> Result<()> {
+        let result = if self.keys.iter().any(|k| k.id() == id) {
+            Err(invalid(format!("key id {id:?} was added twice")))
+        } else {
+            Key::new(id, key).map(|k| self.keys.push(k))
+        };
+        self.record(result)
+    }
+
+    /// Names the key that encrypts; encryption is on exactly when one is named. The key may be
+    /// added before or after; `build` checks it exists.
+    pub fn encryption_key(&mut self, id: &str) -> Result<()> {
+        let result = if id.is_empty() {
+            Err(invalid("encryption key id must not be empty"))
+        } else {
+            self.encryption_key_id = Some(id.to_owned());
+            Ok(())
+        };
+        self.record(result)
+    }
+
+    pub fn max_decoded_size(&mut self, max_bytes: usize) -> Result<()> {
+        let result = if max_bytes == 0 {
+            Err(invalid("max decoded size must be at least 1 byte"))
+        } else {
+            self.max_decoded_size = max_bytes;
+            Ok(())
+        };
+        self.record(result)
+    }
+
+    pub fn build(self) -> Result<Codec> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let encrypt_with = match &self.encryption_key_id {
+            None => None,
+            Some(id) => Some(
+                self.keys
+                    .iter()
+                    .position(|k| k.id() == id)
+                    .ok_or_else(|| invalid(format!("encryption key {id:?} was never added")))?,
+            ),
+        };
+        Ok(Codec {
+            compression: self.compression,
+            only_if_smaller: self.only_if_smaller,
+            zlib_level: self.zlib_level,
+            keys: self.keys,
+            encrypt_with,
+            max_decoded_size: self.max_decoded_size,
+        })
+    }
+}
+
+/// A configured codec. Immutable once built: share it between threads freely.
+pub struct Codec {
+    compression: Compression,
+    only_if_smaller: bool,
+    zlib_level: u32,
+    keys: Vec<Key>,
+    encrypt_with: Option<usize>,
+    max_decoded_size: usize,
+}
+
+impl Default for Codec {
+    /// The reference codec: snappy framing format, always wrapped, no encryption.
+    fn default() -> Self {
+        CodecBuilder::default().build().expect("the default configuration is valid")
+    }
+}
+
+/// Shows the configuration and key ids, never key material.
+impl fmt::Debug for Codec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Codec")
+            .field("compression", &self.compression)
+            .field("only_if_smaller", &self.only_if_smaller)
+            .field("zlib_level", &self.zlib_level)
+            .field("key_ids", &self.keys.iter().map(Key::id).collect::<Vec<_>>())
+            .field("encryption_key_id", &self.encrypt_with.map(|i| self.keys[i].id()))
+            .field("max_decoded_size", &self.max_decoded_size)
+            .finish()
+    }
+}
+
+/// Per-call working state: compressor instances and scratch buffers reused across the
+/// payloads of one call, so a batch of small payloads does not allocate per payload.
+struct Scratch {
+    snappy: snap::raw::Encoder,
+    zlib: zlib::Compressor,
+    data: Vec<u8>,
+    layer: Vec<u8>,
+    sealed: Vec<u8>,
+}
+
+impl Codec {
+    pub fn builder() -> CodecBuilder {
+        CodecBuilder::new()
+    }
+
+    /// Encodes a serialized `Payloads`, returning a serialized `Payloads` with the same number
+    /// of payloads in the same order.
+    pub fn encode(&self, payloads: &[u8]) -> Result<Vec<u8>> {
+        let items = wire::split_payloads(payloads)?;
+        let nonces = match self.encrypt_with {
+            Some(_) => random_nonces(items.len())?,
+            None => Vec::new(),
+        };
+        let mut scratch = Scratch {
+            snappy: snap::raw::Encoder::new(),
+            zlib: zlib::Compressor::new(self.zlib_level),
+            data: Vec::new(),
+            layer: Vec::new(),
+            sealed: Vec::new(),
+        };
+        let mut out = Vec::with_capacity(payloads.len() + items.len() * 64);
+        for (i, payload) in items.iter().enumerate() {
+            let compressed = self.compress(payload, &mut scratch);
+            let inner: &[u8] = if compressed { &scratch.layer } else { payload };
+            match self.encrypt_with {
+                Some(k) => {
+                    let key = &self.keys[k];
+                    scratch.sealed.clear();
+                    key.seal(&nonces[i], inner, &mut scratch.sealed);
+                    let metadata: [(&str, &[u8]); 2] =
+                        [(ENCODING, ENCRYPTED_ENCODING), (KEY_ID_METADATA, key.id().as_bytes())];
+                    wire::write_payloads_entry_header(&mut out, wire::wrapper_size(&metadata, scratch.sealed.len()));
+                    wire::write_wrapper(&mut out, &metadata, &scratch.sealed);
+                }
+                None => {
+                    wire::write_payloads_entry_header(&mut out, inner.len());
+                    out.extend_from_slice(inner);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes the compressed wrapper of `payload` into `scratch.layer`; false when the payload
+    /// stays as it is (no compression, or it did not shrink and `only_if_smaller` is set).
+    fn compress(&self, payload: &[u8], s: &mut Scratch) -> bool {
+        let Some(label) = self.compression.label() else {
+            return false;
+        };
+        s.data.clear();
+        match self.compression {
+            Compression::Snappy => snappy::encode_framed(&mut s.snappy, payload, &mut s.data),
+            Compression::SnappyRaw => snappy::encode_raw(&mut s.snappy, payload, &mut s.data),
+            Compression::Zlib => s.zlib.compress(payload, &mut s.data),
+            Compression::None => unreachable!("no label"),
+        }
+        if self.only_if_smaller && s.data.len() >= payload.len() {
+            return false;
+        }
+        let metadata: [(&str, &[u8]); 1] = [(ENCODING, label)];
+        s.layer.clear();
+        s.layer.reserve(wire::wrapper_size(&metadata, s.data.len()));
+        wire::write_wrapper(&mut s.layer, &metadata, &s.data);
+        true
+    }
+
+    /// Decodes a serialized `Payloads`: every layer this library knows is peeled, anything
+    /// else passes through byte for byte.
+    pub fn decode(&self, payloads: &[u8]) -> Result<Vec<u8>> {
+        let items = wire::split_payloads(payloads)?;
+        let mut out = Vec::with_capacity(payloads.len() * 2);
+        let mut layer = Vec::new();
+        let mut spare = Vec::new();
+        for (i, payload) in items.iter().enumerate() {
+            let peeled = self.peel(payload, &mut layer, &mut spare).map_err(|e| e.at_payload(i))?;
+            let inner: &[u8] = if peeled { &layer } else { payload };
+            wire::write_payloads_entry_header(&mut out, inner.len());
+            out.extend_from_slice(inner);
+        }
+        Ok(out)
+    }
+
+    /// Peels known layers off `payload` into `layer`; false when there was none to peel.
+    fn peel(&self, payload: &[u8], layer: &mut Vec<u8>, spare: &mut Vec<u8>) -> Result<bool> {
+        let mut peeled = 0;
+        loop {
+            let current: &[u8] = if peeled == 0 { payload } else { layer };
+            let view = PayloadView::parse(current).map_err(|e| {
+                corrupt(format!("layer {peeled} did not decode to a valid Payload: {}", e.message()))
+            })?;
+            spare.clear();
+            if !self.peel_one(&view, spare)? {
+                return Ok(peeled > 0);
+            }
+            peeled += 1;
+            if peeled > MAX_LAYERS {
+                return Err(Error::new(
+                    ErrorKind::LimitExceeded,
+                    format!("more than {MAX_LAYERS} nested encodings"),
+                ));
+            }
+            std::mem::swap(layer, spare);
+        }
+    }
+
+    /// Decodes one layer into `out`; false when the encoding is not one we peel.
+    fn peel_one(&self, view: &PayloadView, out: &mut Vec<u8>) -> Result<bool> {
+        let max = self.max_decoded_size;
+        match view.encoding {
+            Some(SNAPPY_ENCODING) => snappy::decode(view.data, max, out)?,
+            Some(ZLIB_ENCODING) => zlib::decompress(view.data, max, out)?,
+            Some(ENCRYPTED_ENCODING) if !self.keys.is_empty() => self.decrypt(view, out)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn decrypt(&self, view: &PayloadView, out: &mut Vec<u8>) -> Result<()> {
+        if let Some(cipher) = view.cipher {
+            if cipher != JAVA_CIPHER_NAME {
+                return Err(Error::new(
+                    ErrorKind::DecryptFailed,
+                    format!("unsupported encryption-cipher {} (only AES/GCM/NoPadding)", shown(cipher)),
+                ));
+            }
+        }
+        let id = view.key_id.ok_or_else(|| {
+            Error::new(ErrorKind::UnknownKey, "binary/encrypted payload has no encryption-key-id")
+        })?;
+        let key = self
+            .keys
+            .iter()
+            .find(|k| k.id().as_bytes() == id)
+            .ok_or_else(|| Error::new(ErrorKind::UnknownKey, format!("no key with id {}", shown(id))))?;
+        if view.data.len().saturating_sub(28) > self.max_decoded_size {
+            return Err(crate::error::too_large(self.max_decoded_size));
+        }
+        key.open(view.data, out)
+    }
+}
+
+/// Quotes untrusted metadata for an error message, shortened so a hostile payload cannot
+/// flood logs.
+fn shown(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(64)]);
+    let more = if bytes.len() > 64 { "..." } else { "" };
+    format!("{text:?}{more}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builder_reports_the_first_error_at_build() {
+        let mut b = Codec::builder();
+        assert!(b.add_key("k", &[0; 31]).is_err());
+        assert!(b.add_key("k2", &[0; 32]).is_ok());
+        let err = b.build().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+        assert!(err.message().contains("31 bytes"), "{err}");
+    }
+
+    #[test]
+    fn encryption_key_must_exist_and_ids_be_unique() {
+        let mut b = Codec::builder();
+        b.encryption_key("missing").unwrap();
+        assert!(b.build().unwrap_err().message().contains("never added"));
+        let mut b = Codec::builder();
+        b.add_key("a", &[1; 32]).unwrap();
+        assert!(b.add_key("a", &[2; 32]).unwrap_err().message().contains("twice"));
+        assert!(Codec::builder().compression_code(4).is_err());
+        assert!(Codec::builder().zlib_level(10).is_err());
+        assert!(Codec::builder().max_decoded_size(0).is_err());
+    }
+
+    #[test]
+    fn debug_shows_ids_not_keys() {
+        let mut b = Codec::builder();
+        b.add_key("current", &[0x5a; 32]).unwrap();
+        b.encryption_key("current").unwrap();
+        let shown = format!("{:?}", b.build().unwrap());
+        assert!(shown.contains("current"));
+        assert!(!shown.contains("90"), "{shown}");
+    }
+}

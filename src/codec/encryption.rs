@@ -1,0 +1,140 @@
+//! `binary/encrypted`: AES-256-GCM with a random 96-bit nonce and no associated data,
+//! `data = nonce || ciphertext || tag`, the layout all Temporal samples share.
+
+use crate::error::{invalid, Error, ErrorKind, Result};
+use aes_gcm::aead::{AeadInOut, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce, Tag};
+use std::fmt;
+
+pub const KEY_LEN: usize = 32;
+pub const NONCE_LEN: usize = 12;
+pub const TAG_LEN: usize = 16;
+/// The only cipher name the Java sample writes in `encryption-cipher`.
+pub const JAVA_CIPHER_NAME: &[u8] = b"AES/GCM/NoPadding";
+
+/// One named key. The expanded key schedule is zeroized on drop (aes-gcm's `zeroize`
+/// feature); the raw bytes are never stored.
+pub struct Key {
+    id: String,
+    cipher: Aes256Gcm,
+}
+
+impl Key {
+    pub fn new(id: &str, bytes: &[u8]) -> Result<Self> {
+        if id.is_empty() {
+            return Err(invalid("key id must not be empty"));
+        }
+        if bytes.len() != KEY_LEN {
+            return Err(invalid(format!(
+                "key {id:?} is {} bytes; AES-256 needs exactly {KEY_LEN}",
+                bytes.len()
+            )));
+        }
+        let cipher = Aes256Gcm::new_from_slice(bytes).expect("length checked above");
+        Ok(Key { id: id.to_owned(), cipher })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Appends `nonce || ciphertext || tag` of `plaintext` to `out`.
+    pub fn seal(&self, nonce: &[u8; NONCE_LEN], plaintext: &[u8], out: &mut Vec<u8>) {
+        out.extend_from_slice(nonce);
+        let at = out.len();
+        out.extend_from_slice(plaintext);
+        let tag = self
+            .cipher
+            .encrypt_inout_detached(&Nonce::from(*nonce), &[], (&mut out[at..]).into())
+            .expect("plaintext is far below GCM's 64 GiB limit");
+        out.extend_from_slice(&tag);
+    }
+
+    /// Appends the plaintext of `nonce || ciphertext || tag` to `out`; on failure `out` is
+    /// left as it was.
+    pub fn open(&self, data: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        if data.len() < NONCE_LEN + TAG_LEN {
+            return Err(Error::new(
+                ErrorKind::DecryptFailed,
+                format!(
+                    "encrypted data is {} bytes, shorter than nonce and tag ({} bytes)",
+                    data.len(),
+                    NONCE_LEN + TAG_LEN
+                ),
+            ));
+        }
+        let (nonce, rest) = data.split_at(NONCE_LEN);
+        let (ciphertext, tag) = rest.split_at(rest.len() - TAG_LEN);
+        let at = out.len();
+        out.extend_from_slice(ciphertext);
+        let nonce = Nonce::try_from(nonce).expect("split at NONCE_LEN");
+        let tag = Tag::try_from(tag).expect("split at TAG_LEN");
+        if self
+            .cipher
+            .decrypt_inout_detached(&nonce, &[], (&mut out[at..]).into(), &tag)
+            .is_err()
+        {
+            out.truncate(at);
+            return Err(Error::new(
+                ErrorKind::DecryptFailed,
+                format!(
+                    "authentication failed with key {:?}: wrong key or tampered payload",
+                    self.id
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Shows the id only: key material must never reach logs.
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Key").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+/// Fresh nonces from the operating system's CSPRNG, one syscall for a whole batch.
+pub fn random_nonces(count: usize) -> Result<Vec<[u8; NONCE_LEN]>> {
+    let mut bytes = vec![0u8; count * NONCE_LEN];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| Error::new(ErrorKind::Internal, format!("the OS random generator failed: {e}")))?;
+    Ok(bytes
+        .chunks_exact(NONCE_LEN)
+        .map(|c| c.try_into().expect("chunks_exact"))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seal_open_and_tamper() {
+        let key = Key::new("k", &[7u8; 32]).unwrap();
+        let mut sealed = Vec::new();
+        key.seal(&[1u8; 12], b"secret payload", &mut sealed);
+        assert_eq!(sealed.len(), 12 + 14 + 16);
+        let mut plain = Vec::new();
+        key.open(&sealed, &mut plain).unwrap();
+        assert_eq!(plain, b"secret payload");
+        for i in 0..sealed.len() {
+            let mut bad = sealed.clone();
+            bad[i] ^= 0x40;
+            let mut out = vec![9u8];
+            let err = key.open(&bad, &mut out).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::DecryptFailed);
+            assert_eq!(out, vec![9u8], "out untouched after a failure");
+        }
+    }
+
+    #[test]
+    fn bad_keys_and_debug() {
+        assert_eq!(Key::new("", &[0; 32]).unwrap_err().kind(), ErrorKind::InvalidArgument);
+        let err = Key::new("k", &[0xAB; 16]).unwrap_err();
+        assert!(err.message().contains("16 bytes"));
+        let key = Key::new("prod", &[0xAB; 32]).unwrap();
+        let shown = format!("{key:?}");
+        assert!(shown.contains("prod") && !shown.contains("171") && !shown.to_lowercase().contains("ab, "));
+    }
+}

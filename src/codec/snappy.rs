@@ -1,0 +1,224 @@
+//! `binary/snappy`: the snappy framing format (the reference codec, via cramjam) and the raw
+//! block format (the Go codec-server sample). Both share one label, so decode tells them apart
+//! by the framing format's stream identifier.
+//!
+//! The framing encoder is ours rather than `snap::write::FrameEncoder` because that one
+//! allocates two 64 KiB+ buffers per instance, which dominates for the small payloads Temporal
+//! mostly carries. The chunking and the compressed-or-stored rule are the same as snap's, so the
+//! output is byte-identical to cramjam (checked against the reference vectors and Python).
+
+use crate::error::{corrupt, too_large, Result};
+use snap::raw::{decompress_len, max_compress_len, Decoder, Encoder};
+
+/// Start of every framing-format stream: chunk type 0xff, length 6, "sNaPpY".
+const STREAM_IDENTIFIER: &[u8] = b"\xff\x06\x00\x00sNaPpY";
+/// The framing format caps a chunk's uncompressed size at 64 KiB.
+const MAX_CHUNK: usize = 65536;
+const CHUNK_COMPRESSED: u8 = 0x00;
+const CHUNK_UNCOMPRESSED: u8 = 0x01;
+const CHUNK_STREAM_IDENTIFIER: u8 = 0xff;
+
+/// The framing format's checksum: CRC-32C, rotated and offset so that checksumming data that
+/// itself contains CRCs stays robust.
+fn masked_crc(bytes: &[u8]) -> u32 {
+    let c = crc32c::crc32c(bytes);
+    ((c >> 15) | (c << 17)).wrapping_add(0xa282_ead8)
+}
+
+/// Appends `input` in the framing format. Empty input gives empty output, as in snap.
+pub fn encode_framed(enc: &mut Encoder, input: &[u8], out: &mut Vec<u8>) {
+    if input.is_empty() {
+        return;
+    }
+    out.extend_from_slice(STREAM_IDENTIFIER);
+    for chunk in input.chunks(MAX_CHUNK) {
+        let header_at = out.len();
+        let body_at = header_at + 8;
+        // Compress straight into the output; fall back to storing when it saves under 1/8.
+        out.resize(body_at + max_compress_len(chunk.len()), 0);
+        let n = enc
+            .compress(chunk, &mut out[body_at..])
+            .expect("a chunk of at most 64 KiB always compresses into max_compress_len bytes");
+        let chunk_type = if n >= chunk.len() - chunk.len() / 8 {
+            out.truncate(body_at);
+            out.extend_from_slice(chunk);
+            CHUNK_UNCOMPRESSED
+        } else {
+            out.truncate(body_at + n);
+            CHUNK_COMPRESSED
+        };
+        let chunk_len = (out.len() - header_at - 4) as u32;
+        out[header_at] = chunk_type;
+        out[header_at + 1..header_at + 4].copy_from_slice(&chunk_len.to_le_bytes()[..3]);
+        out[header_at + 4..body_at].copy_from_slice(&masked_crc(chunk).to_le_bytes());
+    }
+}
+
+/// Appends `input` as one raw snappy block (varint length, then the block).
+pub fn encode_raw(enc: &mut Encoder, input: &[u8], out: &mut Vec<u8>) {
+    let at = out.len();
+    out.resize(at + max_compress_len(input.len()), 0);
+    let n = enc
+        .compress(input, &mut out[at..])
+        .expect("max_compress_len is always enough");
+    out.truncate(at + n);
+}
+
+/// Decodes either dialect into `out`, refusing to produce more than `max` bytes.
+pub fn decode(data: &[u8], max: usize, out: &mut Vec<u8>) -> Result<()> {
+    if data.is_empty() {
+        return Ok(());
+    }
+    if data.starts_with(STREAM_IDENTIFIER) {
+        decode_framed(data, max, out)
+    } else {
+        decode_raw(data, max, out)
+    }
+}
+
+fn decode_raw(data: &[u8], max: usize, out: &mut Vec<u8>) -> Result<()> {
+    let n = decompress_len(data).map_err(|e| corrupt(format!("snappy raw block: {e}")))?;
+    // Checked before allocating: a 10-byte block may claim gigabytes.
+    if n > max {
+        return Err(too_large(max));
+    }
+    let at = out.len();
+    out.resize(at + n, 0);
+    Decoder::new()
+        .decompress(data, &mut out[at..])
+        .map_err(|e| corrupt(format!("snappy raw block: {e}")))?;
+    Ok(())
+}
+
+fn decode_framed(data: &[u8], max: usize, out: &mut Vec<u8>) -> Result<()> {
+    let start = out.len();
+    let mut dec = Decoder::new();
+    let mut rest = data;
+    while !rest.is_empty() {
+        let offset = data.len() - rest.len();
+        if rest.len() < 4 {
+            return Err(corrupt(format!("snappy frame: truncated chunk header at offset {offset}")));
+        }
+        let chunk_type = rest[0];
+        let len = u32::from_le_bytes([rest[1], rest[2], rest[3], 0]) as usize;
+        if rest.len() - 4 < len {
+            return Err(corrupt(format!(
+                "snappy frame: chunk at offset {offset} claims {len} bytes, {} remain",
+                rest.len() - 4
+            )));
+        }
+        let body = &rest[4..4 + len];
+        rest = &rest[4 + len..];
+        match chunk_type {
+            CHUNK_STREAM_IDENTIFIER => {
+                if body != &STREAM_IDENTIFIER[4..] {
+                    return Err(corrupt(format!("snappy frame: bad stream identifier at offset {offset}")));
+                }
+            }
+            CHUNK_COMPRESSED | CHUNK_UNCOMPRESSED => {
+                if body.len() < 4 {
+                    return Err(corrupt(format!("snappy frame: chunk at offset {offset} has no checksum")));
+                }
+                let (crc, block) = body.split_at(4);
+                let n = if chunk_type == CHUNK_COMPRESSED {
+                    decompress_len(block).map_err(|e| corrupt(format!("snappy frame: chunk at offset {offset}: {e}")))?
+                } else {
+                    block.len()
+                };
+                if n > MAX_CHUNK {
+                    return Err(corrupt(format!("snappy frame: chunk at offset {offset} exceeds 64 KiB")));
+                }
+                if out.len() - start + n > max {
+                    return Err(too_large(max));
+                }
+                let at = out.len();
+                if chunk_type == CHUNK_COMPRESSED {
+                    out.resize(at + n, 0);
+                    dec.decompress(block, &mut out[at..])
+                        .map_err(|e| corrupt(format!("snappy frame: chunk at offset {offset}: {e}")))?;
+                } else {
+                    out.extend_from_slice(block);
+                }
+                let expected = u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]);
+                if masked_crc(&out[at..]) != expected {
+                    return Err(corrupt(format!("snappy frame: CRC mismatch in chunk at offset {offset}")));
+                }
+            }
+            // Reserved unskippable chunk types: a decoder must stop rather than guess.
+            0x02..=0x7f => {
+                return Err(corrupt(format!(
+                    "snappy frame: reserved chunk type {chunk_type:#04x} at offset {offset}"
+                )))
+            }
+            // Reserved skippable chunks and padding (0xfe) carry nothing for us.
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn framed(input: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_framed(&mut Encoder::new(), input, &mut out);
+        out
+    }
+
+    fn same_as_snap_frame_encoder(input: &[u8]) {
+        let mut expected = Vec::new();
+        {
+            use std::io::Write;
+            let mut w = snap::write::FrameEncoder::new(&mut expected);
+            w.write_all(input).unwrap();
+        }
+        assert_eq!(framed(input), expected, "len {}", input.len());
+    }
+
+    #[test]
+    fn framing_is_byte_identical_to_snap() {
+        let text: Vec<u8> = b"{\"k\":\"value\",\"n\":12345}".iter().cycle().take(200_000).copied().collect();
+        let noise: Vec<u8> = (0..150_000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+        for input in [&b""[..], b"a", &text[..200], &text[..65536], &text[..65537], &text, &noise] {
+            same_as_snap_frame_encoder(input);
+        }
+    }
+
+    #[test]
+    fn both_dialects_decode() {
+        let input: Vec<u8> = b"hello hello hello ".iter().cycle().take(100_000).copied().collect();
+        let mut out = Vec::new();
+        decode(&framed(&input), usize::MAX, &mut out).unwrap();
+        assert_eq!(out, input);
+        let raw = snap::raw::Encoder::new().compress_vec(&input).unwrap();
+        out.clear();
+        decode(&raw, usize::MAX, &mut out).unwrap();
+        assert_eq!(out, input);
+    }
+
+    #[test]
+    fn limits_are_enforced_before_allocating() {
+        // A raw block whose varint claims 4 GiB - 1 (the format's maximum).
+        let err = decode(&[0xff, 0xff, 0xff, 0xff, 0x0f, 0x00], 1 << 20, &mut Vec::new()).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::LimitExceeded);
+        let input = vec![7u8; 200_000];
+        let err = decode(&framed(&input), 100_000, &mut Vec::new()).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::LimitExceeded);
+    }
+
+    #[test]
+    fn corruption_is_detected() {
+        let input: Vec<u8> = (0..1000u32).map(|i| (i % 7) as u8).collect();
+        let good = framed(&input);
+        let mut bad_crc = good.clone();
+        bad_crc[14] ^= 1;
+        let mut reserved = good.clone();
+        reserved[10] = 0x02;
+        for bad in [&bad_crc[..], &good[..good.len() - 1], &reserved[..], &good[..12], &[0x05u8][..]] {
+            let err = decode(bad, usize::MAX, &mut Vec::new()).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::CorruptPayload, "{err}");
+        }
+    }
+}
