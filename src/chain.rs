@@ -2,9 +2,11 @@
 //! this library knows on decode, whatever it is configured to encode with, so that a change of
 //! algorithm or a key rotation never strands old workflow histories.
 
-use crate::codec::encryption::{random_nonces, Key, JAVA_CIPHER_NAME};
-use crate::codec::{snappy, zlib, Compression, ENCRYPTED_ENCODING, KEY_ID_METADATA, SNAPPY_ENCODING, ZLIB_ENCODING};
-use crate::error::{corrupt, invalid, Error, ErrorKind, Result};
+use crate::codec::encryption::{random_nonces, Key, JAVA_CIPHER_NAME, NONCE_LEN, TAG_LEN};
+use crate::codec::{
+    snappy, zlib, Compression, ENCRYPTED_ENCODING, KEY_ID_METADATA, SNAPPY_ENCODING, ZLIB_ENCODING,
+};
+use crate::error::{corrupt, invalid, too_large, Error, ErrorKind, Result};
 use crate::wire::{self, PayloadView, ENCODING};
 use std::fmt;
 
@@ -65,7 +67,9 @@ impl CodecBuilder {
                 self.compression = c;
                 Ok(())
             }
-            None => Err(invalid(format!("unknown compression algorithm {code} (expected 0 to 3)"))),
+            None => Err(invalid(format!(
+                "unknown compression algorithm {code} (expected 0 to 3)"
+            ))),
         };
         self.record(result)
     }
@@ -158,7 +162,9 @@ pub struct Codec {
 impl Default for Codec {
     /// The reference codec: snappy framing format, always wrapped, no encryption.
     fn default() -> Self {
-        CodecBuilder::default().build().expect("the default configuration is valid")
+        CodecBuilder::default()
+            .build()
+            .expect("the default configuration is valid")
     }
 }
 
@@ -178,12 +184,21 @@ impl fmt::Debug for Codec {
 
 /// Per-call working state: compressor instances and scratch buffers reused across the
 /// payloads of one call, so a batch of small payloads does not allocate per payload.
+#[derive(Default)]
 struct Scratch {
-    snappy: snap::raw::Encoder,
-    zlib: zlib::Compressor,
+    snappy: Option<snap::raw::Encoder>,
+    zlib: Option<zlib::Compressor>,
+    inflate: zlib::Decompressor,
     data: Vec<u8>,
     layer: Vec<u8>,
-    sealed: Vec<u8>,
+}
+
+/// A layer this library peels on decode.
+#[derive(Clone, Copy)]
+enum Layer {
+    Snappy,
+    Zlib,
+    Encrypted,
 }
 
 impl Codec {
@@ -199,57 +214,69 @@ impl Codec {
             Some(_) => random_nonces(items.len())?,
             None => Vec::new(),
         };
-        let mut scratch = Scratch {
-            snappy: snap::raw::Encoder::new(),
-            zlib: zlib::Compressor::new(self.zlib_level),
-            data: Vec::new(),
-            layer: Vec::new(),
-            sealed: Vec::new(),
-        };
-        let mut out = Vec::with_capacity(payloads.len() + items.len() * 64);
+        let mut s = Scratch::default();
+        // Room for incompressible data plus wrappers: one allocation in the usual case.
+        let mut out = Vec::with_capacity(payloads.len() + payloads.len() / 1024 + items.len() * 128);
         for (i, payload) in items.iter().enumerate() {
-            let compressed = self.compress(payload, &mut scratch);
-            let inner: &[u8] = if compressed { &scratch.layer } else { payload };
-            match self.encrypt_with {
-                Some(k) => {
-                    let key = &self.keys[k];
-                    scratch.sealed.clear();
-                    key.seal(&nonces[i], inner, &mut scratch.sealed);
-                    let metadata: [(&str, &[u8]); 2] =
-                        [(ENCODING, ENCRYPTED_ENCODING), (KEY_ID_METADATA, key.id().as_bytes())];
-                    wire::write_payloads_entry_header(&mut out, wire::wrapper_size(&metadata, scratch.sealed.len()));
-                    wire::write_wrapper(&mut out, &metadata, &scratch.sealed);
+            let label = self.compress(payload, &mut s);
+            let Some(k) = self.encrypt_with else {
+                match label {
+                    Some(label) => write_wrapper_element(&mut out, &[(ENCODING, label)], &s.data),
+                    None => {
+                        wire::write_payloads_entry_header(&mut out, payload.len());
+                        out.extend_from_slice(payload);
+                    }
                 }
-                None => {
-                    wire::write_payloads_entry_header(&mut out, inner.len());
-                    out.extend_from_slice(inner);
+                continue;
+            };
+            let inner: &[u8] = match label {
+                Some(label) => {
+                    s.layer.clear();
+                    wire::write_wrapper(&mut s.layer, &[(ENCODING, label)], &s.data);
+                    &s.layer
                 }
-            }
+                None => payload,
+            };
+            // Sealed in place at the end of the output: no copy of the ciphertext.
+            let key = &self.keys[k];
+            let metadata: [(&str, &[u8]); 2] = [
+                (ENCODING, ENCRYPTED_ENCODING),
+                (KEY_ID_METADATA, key.id().as_bytes()),
+            ];
+            let sealed_len = NONCE_LEN + inner.len() + TAG_LEN;
+            wire::write_payloads_entry_header(&mut out, wire::wrapper_size(&metadata, sealed_len));
+            wire::write_wrapper_head(&mut out, &metadata, sealed_len);
+            key.seal(&nonces[i], inner, &mut out);
         }
         Ok(out)
     }
 
-    /// Writes the compressed wrapper of `payload` into `scratch.layer`; false when the payload
-    /// stays as it is (no compression, or it did not shrink and `only_if_smaller` is set).
-    fn compress(&self, payload: &[u8], s: &mut Scratch) -> bool {
-        let Some(label) = self.compression.label() else {
-            return false;
-        };
+    /// Compresses `payload` into `s.data` and returns the wrapper's label; None when the
+    /// payload stays as it is (no compression, or it did not shrink and `only_if_smaller` is set).
+    fn compress(&self, payload: &[u8], s: &mut Scratch) -> Option<&'static [u8]> {
+        let label = self.compression.label()?;
         s.data.clear();
         match self.compression {
-            Compression::Snappy => snappy::encode_framed(&mut s.snappy, payload, &mut s.data),
-            Compression::SnappyRaw => snappy::encode_raw(&mut s.snappy, payload, &mut s.data),
-            Compression::Zlib => s.zlib.compress(payload, &mut s.data),
+            Compression::Snappy => snappy::encode_framed(
+                s.snappy.get_or_insert_with(snap::raw::Encoder::new),
+                payload,
+                &mut s.data,
+            ),
+            Compression::SnappyRaw => snappy::encode_raw(
+                s.snappy.get_or_insert_with(snap::raw::Encoder::new),
+                payload,
+                &mut s.data,
+            ),
+            Compression::Zlib => s
+                .zlib
+                .get_or_insert_with(|| zlib::Compressor::new(self.zlib_level))
+                .compress(payload, &mut s.data),
             Compression::None => unreachable!("no label"),
         }
         if self.only_if_smaller && s.data.len() >= payload.len() {
-            return false;
+            return None;
         }
-        let metadata: [(&str, &[u8]); 1] = [(ENCODING, label)];
-        s.layer.clear();
-        s.layer.reserve(wire::wrapper_size(&metadata, s.data.len()));
-        wire::write_wrapper(&mut s.layer, &metadata, &s.data);
-        true
+        Some(label)
     }
 
     /// Decodes a serialized `Payloads`: every layer this library knows is peeled, anything
@@ -257,50 +284,110 @@ impl Codec {
     pub fn decode(&self, payloads: &[u8]) -> Result<Vec<u8>> {
         let items = wire::split_payloads(payloads)?;
         let mut out = Vec::with_capacity(payloads.len() * 2);
-        let mut layer = Vec::new();
-        let mut spare = Vec::new();
+        let mut s = Scratch::default();
         for (i, payload) in items.iter().enumerate() {
-            let peeled = self.peel(payload, &mut layer, &mut spare).map_err(|e| e.at_payload(i))?;
-            let inner: &[u8] = if peeled { &layer } else { payload };
-            wire::write_payloads_entry_header(&mut out, inner.len());
-            out.extend_from_slice(inner);
+            self.decode_into(payload, &mut out, &mut s)
+                .map_err(|e| e.at_payload(i))?;
         }
         Ok(out)
     }
 
-    /// Peels known layers off `payload` into `layer`; false when there was none to peel.
-    fn peel(&self, payload: &[u8], layer: &mut Vec<u8>, spare: &mut Vec<u8>) -> Result<bool> {
-        let mut peeled = 0;
-        loop {
-            let current: &[u8] = if peeled == 0 { payload } else { layer };
-            let view = PayloadView::parse(current).map_err(|e| {
-                corrupt(format!("layer {peeled} did not decode to a valid Payload: {}", e.message()))
+    /// Appends `payload`, with every known layer peeled, to `out` as one `Payloads` element.
+    ///
+    /// A layer whose decoded size its header tells (snappy, encryption) is decoded straight into
+    /// `out`, because its result is almost always the final payload; in the rare case that it
+    /// is another layer, it moves to `s.layer` and is peeled in turn.
+    fn decode_into(&self, payload: &[u8], out: &mut Vec<u8>, s: &mut Scratch) -> Result<()> {
+        let mark = out.len();
+        let mut from_layer = false;
+        for depth in 0..=MAX_LAYERS {
+            let current: &[u8] = if from_layer { &s.layer } else { payload };
+            let view = PayloadView::parse(current)?;
+            let Some(layer) = self.layer_of(&view) else {
+                wire::write_payloads_entry_header(out, current.len());
+                out.extend_from_slice(current);
+                return Ok(());
+            };
+            if depth == MAX_LAYERS {
+                break;
+            }
+            let at = match self.decoded_len(layer, &view)? {
+                Some(n) => {
+                    wire::write_payloads_entry_header(out, n);
+                    let at = out.len();
+                    self.peel(layer, &view, out, &mut s.inflate)?;
+                    debug_assert_eq!(out.len() - at, n);
+                    at
+                }
+                None => {
+                    s.data.clear();
+                    let mut data = std::mem::take(&mut s.data);
+                    self.peel(layer, &view, &mut data, &mut s.inflate)?;
+                    wire::write_payloads_entry_header(out, data.len());
+                    out.extend_from_slice(&data);
+                    s.data = data;
+                    out.len() - s.data.len()
+                }
+            };
+            let inner = PayloadView::parse(&out[at..]).map_err(|e| {
+                corrupt(format!(
+                    "layer {} did not decode to a valid Payload: {}",
+                    depth + 1,
+                    e.message()
+                ))
             })?;
-            spare.clear();
-            if !self.peel_one(&view, spare)? {
-                return Ok(peeled > 0);
+            if self.layer_of(&inner).is_none() {
+                return Ok(());
             }
-            peeled += 1;
-            if peeled > MAX_LAYERS {
-                return Err(Error::new(
-                    ErrorKind::LimitExceeded,
-                    format!("more than {MAX_LAYERS} nested encodings"),
-                ));
-            }
-            std::mem::swap(layer, spare);
+            s.layer.clear();
+            s.layer.extend_from_slice(&out[at..]);
+            out.truncate(mark);
+            from_layer = true;
+        }
+        Err(Error::new(
+            ErrorKind::LimitExceeded,
+            format!("more than {MAX_LAYERS} nested encodings"),
+        ))
+    }
+
+    fn layer_of(&self, view: &PayloadView) -> Option<Layer> {
+        match view.encoding? {
+            SNAPPY_ENCODING => Some(Layer::Snappy),
+            ZLIB_ENCODING => Some(Layer::Zlib),
+            // A codec without keys cannot decrypt: it leaves encrypted payloads as they are.
+            ENCRYPTED_ENCODING if !self.keys.is_empty() => Some(Layer::Encrypted),
+            _ => None,
         }
     }
 
-    /// Decodes one layer into `out`; false when the encoding is not one we peel.
-    fn peel_one(&self, view: &PayloadView, out: &mut Vec<u8>) -> Result<bool> {
-        let max = self.max_decoded_size;
-        match view.encoding {
-            Some(SNAPPY_ENCODING) => snappy::decode(view.data, max, out)?,
-            Some(ZLIB_ENCODING) => zlib::decompress(view.data, max, out)?,
-            Some(ENCRYPTED_ENCODING) if !self.keys.is_empty() => self.decrypt(view, out)?,
-            _ => return Ok(false),
+    /// The decoded size, when the layer's header tells it before decoding (checked against the
+    /// maximum decoded size, so nothing is allocated for an oversized claim).
+    fn decoded_len(&self, layer: Layer, view: &PayloadView) -> Result<Option<usize>> {
+        let n = match layer {
+            Layer::Snappy => snappy::decoded_len(view.data, self.max_decoded_size)?,
+            Layer::Encrypted => view.data.len().saturating_sub(NONCE_LEN + TAG_LEN),
+            Layer::Zlib => return Ok(None),
+        };
+        if n > self.max_decoded_size {
+            return Err(too_large(self.max_decoded_size));
         }
-        Ok(true)
+        Ok(Some(n))
+    }
+
+    /// Decodes one layer, appending the inner payload to `out`.
+    fn peel(
+        &self,
+        layer: Layer,
+        view: &PayloadView,
+        out: &mut Vec<u8>,
+        inflate: &mut zlib::Decompressor,
+    ) -> Result<()> {
+        let max = self.max_decoded_size;
+        match layer {
+            Layer::Snappy => snappy::decode(view.data, max, out),
+            Layer::Zlib => inflate.decompress(view.data, max, out),
+            Layer::Encrypted => self.decrypt(view, out),
+        }
     }
 
     fn decrypt(&self, view: &PayloadView, out: &mut Vec<u8>) -> Result<()> {
@@ -308,23 +395,32 @@ impl Codec {
             if cipher != JAVA_CIPHER_NAME {
                 return Err(Error::new(
                     ErrorKind::DecryptFailed,
-                    format!("unsupported encryption-cipher {} (only AES/GCM/NoPadding)", shown(cipher)),
+                    format!(
+                        "unsupported encryption-cipher {} (only AES/GCM/NoPadding)",
+                        shown(cipher)
+                    ),
                 ));
             }
         }
         let id = view.key_id.ok_or_else(|| {
-            Error::new(ErrorKind::UnknownKey, "binary/encrypted payload has no encryption-key-id")
+            Error::new(
+                ErrorKind::UnknownKey,
+                "binary/encrypted payload has no encryption-key-id",
+            )
         })?;
         let key = self
             .keys
             .iter()
             .find(|k| k.id().as_bytes() == id)
             .ok_or_else(|| Error::new(ErrorKind::UnknownKey, format!("no key with id {}", shown(id))))?;
-        if view.data.len().saturating_sub(28) > self.max_decoded_size {
-            return Err(crate::error::too_large(self.max_decoded_size));
-        }
         key.open(view.data, out)
     }
+}
+
+/// Appends a wrapper `Payload` as one `Payloads` element.
+fn write_wrapper_element(out: &mut Vec<u8>, metadata: &[(&str, &[u8])], data: &[u8]) {
+    wire::write_payloads_entry_header(out, wire::wrapper_size(metadata, data.len()));
+    wire::write_wrapper(out, metadata, data);
 }
 
 /// Quotes untrusted metadata for an error message, shortened so a hostile payload cannot

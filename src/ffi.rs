@@ -105,7 +105,10 @@ fn guarded(err: *mut tpc_buffer, f: impl FnOnce() -> Result<(), Error>) -> tpc_s
             .map(|s| s.to_string())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
-        Err(Error::new(ErrorKind::Internal, format!("internal error (a bug, please report it): {what}")))
+        Err(Error::new(
+            ErrorKind::Internal,
+            format!("internal error (a bug, please report it): {what}"),
+        ))
     });
     match outcome {
         Ok(()) => TPC_OK,
@@ -149,7 +152,11 @@ unsafe fn run(
         }
         // SAFETY: forwarded from the exported function's contract.
         let bytes = unsafe { input(payloads, len) }?;
-        let result = if encode { codec.encode(bytes) } else { codec.decode(bytes) }?;
+        let result = if encode {
+            codec.encode(bytes)
+        } else {
+            codec.decode(bytes)
+        }?;
         // SAFETY: `out` is non-NULL (checked) and the caller passed it as writable.
         unsafe { out.write(to_buffer(result)) };
         Ok(())
@@ -297,7 +304,9 @@ pub unsafe extern "C" fn tpc_codec_builder_set_only_if_smaller(
                 b.only_if_smaller(on == 1);
                 Ok(())
             }
-            _ => Err(crate::error::invalid(format!("only_if_smaller must be 0 or 1, not {on}"))),
+            _ => Err(crate::error::invalid(format!(
+                "only_if_smaller must be 0 or 1, not {on}"
+            ))),
         })
     }
 }
@@ -307,7 +316,10 @@ pub unsafe extern "C" fn tpc_codec_builder_set_only_if_smaller(
 /// # Safety
 /// `b` must be NULL or a live builder.
 #[no_mangle]
-pub unsafe extern "C" fn tpc_codec_builder_set_zlib_level(b: *mut tpc_codec_builder, level: u32) -> tpc_status {
+pub unsafe extern "C" fn tpc_codec_builder_set_zlib_level(
+    b: *mut tpc_codec_builder,
+    level: u32,
+) -> tpc_status {
     // SAFETY: same contract as this function's.
     unsafe { with_builder(b, |b| b.zlib_level(level)) }
 }

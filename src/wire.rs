@@ -46,10 +46,12 @@ impl<'a> Fields<'a> {
         decode_varint(&mut self.rest).map_err(|_| malformed(format!("truncated or invalid varint in {what}")))
     }
 
-    fn take(&mut self, n: u64, what: &str) -> Result<&'a [u8]> {
+    /// `what` builds the error's subject only on failure: this runs once per field, hot.
+    fn take(&mut self, n: u64, what: impl FnOnce() -> String) -> Result<&'a [u8]> {
         if n > self.rest.len() as u64 {
             return Err(malformed(format!(
-                "{what} claims {n} bytes but only {} remain",
+                "{} claims {n} bytes but only {} remain",
+                what(),
                 self.rest.len()
             )));
         }
@@ -75,11 +77,11 @@ impl<'a> Fields<'a> {
                 self.varint("varint field")?;
                 &[]
             }
-            WIRE_FIXED64 => self.take(8, "fixed64 field")?,
-            WIRE_FIXED32 => self.take(4, "fixed32 field")?,
+            WIRE_FIXED64 => self.take(8, || "fixed64 field".into())?,
+            WIRE_FIXED32 => self.take(4, || "fixed32 field".into())?,
             WIRE_LEN => {
                 let len = self.varint("length prefix")?;
-                self.take(len, &format!("field {number}"))?
+                self.take(len, || format!("field {number}"))?
             }
             WIRE_START_GROUP => {
                 self.skip_group(number, depth + 1)?;
@@ -108,7 +110,10 @@ impl<'a> Fields<'a> {
             let key = decode_varint(&mut peek).map_err(|_| malformed("invalid varint in group"))?;
             if key & 7 == WIRE_END_GROUP {
                 if key >> 3 != u64::from(number) {
-                    return Err(malformed(format!("group {number} closed by end-group {}", key >> 3)));
+                    return Err(malformed(format!(
+                        "group {number} closed by end-group {}",
+                        key >> 3
+                    )));
                 }
                 self.rest = peek;
                 return Ok(());
@@ -130,7 +135,10 @@ fn check_message(bytes: &[u8]) -> Result<()> {
 pub fn split_payloads(input: &[u8]) -> Result<Vec<&[u8]>> {
     let mut fields = Fields::new(input);
     let mut payloads = Vec::new();
-    while let Some(field) = fields.next_field(0).map_err(|e| malformed(format!("Payloads: {}", e.message())))? {
+    while let Some(field) = fields
+        .next_field(0)
+        .map_err(|e| malformed(format!("Payloads: {}", e.message())))?
+    {
         if field.number == 1 && field.wire_type == WIRE_LEN {
             let index = payloads.len();
             PayloadView::parse(field.bytes).map_err(|e| e.at_payload(index))?;
@@ -213,21 +221,33 @@ pub fn wrapper_size(metadata: &[(&str, &[u8])], data_len: usize) -> usize {
         .map(|(k, v)| len_field_size(len_field_size(k.len()) + len_field_size(v.len())))
         .sum();
     // proto3 omits an empty bytes field; the reference codec's wrapper of an empty payload has no data field.
-    let data = if data_len == 0 { 0 } else { len_field_size(data_len) };
+    let data = if data_len == 0 {
+        0
+    } else {
+        len_field_size(data_len)
+    };
     entries + data
 }
 
 /// Appends a serialized wrapper `Payload`: metadata entries in the given order, then data,
 /// exactly as the Python protobuf runtime orders them (so snappy wrappers are byte-identical).
 pub fn write_wrapper(out: &mut Vec<u8>, metadata: &[(&str, &[u8])], data: &[u8]) {
+    write_wrapper_head(out, metadata, data.len());
+    out.extend_from_slice(data);
+}
+
+/// Appends a wrapper `Payload` up to its data field's length: the caller then appends exactly
+/// `data_len` bytes, so large data can be produced in place instead of copied.
+pub fn write_wrapper_head(out: &mut Vec<u8>, metadata: &[(&str, &[u8])], data_len: usize) {
     for (k, v) in metadata {
         out.push(0x0a);
         encode_varint((len_field_size(k.len()) + len_field_size(v.len())) as u64, out);
         write_len_field(out, 0x0a, k.as_bytes());
         write_len_field(out, 0x12, v);
     }
-    if !data.is_empty() {
-        write_len_field(out, 0x12, data);
+    if data_len > 0 {
+        out.push(0x12);
+        encode_varint(data_len as u64, out);
     }
 }
 
@@ -256,7 +276,10 @@ mod tests {
 
     #[test]
     fn wrapper_round_trips_through_the_view() {
-        let bytes = wrapper(&[("encoding", b"binary/snappy"), ("encryption-key-id", b"k1")], b"xyz");
+        let bytes = wrapper(
+            &[("encoding", b"binary/snappy"), ("encryption-key-id", b"k1")],
+            b"xyz",
+        );
         let view = PayloadView::parse(&bytes).unwrap();
         assert_eq!(view.encoding, Some(&b"binary/snappy"[..]));
         assert_eq!(view.key_id, Some(&b"k1"[..]));
@@ -289,16 +312,16 @@ mod tests {
     #[test]
     fn malformed_payloads_are_refused() {
         let cases: &[&[u8]] = &[
-            &[0x12, 0x05, b'a'],         // length beyond the end
-            &[0x0a],                     // missing length
-            &[0x12, 0xff, 0xff, 0xff],   // truncated varint
-            &[0x07],                     // wire type 7
-            &[0x00, 0x01],               // field number 0
-            &[0x0c],                     // stray end-group
-            &[0x0b, 0x08, 0x01],         // unterminated group
-            &[0x0a, 0x02, 0x0a, 0x05],   // metadata entry with a truncated key
+            &[0x12, 0x05, b'a'],             // length beyond the end
+            &[0x0a],                         // missing length
+            &[0x12, 0xff, 0xff, 0xff],       // truncated varint
+            &[0x07],                         // wire type 7
+            &[0x00, 0x01],                   // field number 0
+            &[0x0c],                         // stray end-group
+            &[0x0b, 0x08, 0x01],             // unterminated group
+            &[0x0a, 0x02, 0x0a, 0x05],       // metadata entry with a truncated key
             &[0x0a, 0x03, 0x0a, 0x01, 0xff], // metadata key not UTF-8
-            &[0x1a, 0x01, 0x08],         // external_payloads with a truncated varint
+            &[0x1a, 0x01, 0x08],             // external_payloads with a truncated varint
         ];
         for case in cases {
             let err = PayloadView::parse(case).unwrap_err();

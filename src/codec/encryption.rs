@@ -31,7 +31,10 @@ impl Key {
             )));
         }
         let cipher = Aes256Gcm::new_from_slice(bytes).expect("length checked above");
-        Ok(Key { id: id.to_owned(), cipher })
+        Ok(Key {
+            id: id.to_owned(),
+            cipher,
+        })
     }
 
     pub fn id(&self) -> &str {
@@ -90,15 +93,21 @@ impl Key {
 /// Shows the id only: key material must never reach logs.
 impl fmt::Debug for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Key").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("Key")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
 /// Fresh nonces from the operating system's CSPRNG, one syscall for a whole batch.
 pub fn random_nonces(count: usize) -> Result<Vec<[u8; NONCE_LEN]>> {
     let mut bytes = vec![0u8; count * NONCE_LEN];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| Error::new(ErrorKind::Internal, format!("the OS random generator failed: {e}")))?;
+    getrandom::fill(&mut bytes).map_err(|e| {
+        Error::new(
+            ErrorKind::Internal,
+            format!("the OS random generator failed: {e}"),
+        )
+    })?;
     Ok(bytes
         .chunks_exact(NONCE_LEN)
         .map(|c| c.try_into().expect("chunks_exact"))
@@ -130,7 +139,10 @@ mod tests {
 
     #[test]
     fn bad_keys_and_debug() {
-        assert_eq!(Key::new("", &[0; 32]).unwrap_err().kind(), ErrorKind::InvalidArgument);
+        assert_eq!(
+            Key::new("", &[0; 32]).unwrap_err().kind(),
+            ErrorKind::InvalidArgument
+        );
         let err = Key::new("k", &[0xAB; 16]).unwrap_err();
         assert!(err.message().contains("16 bytes"));
         let key = Key::new("prod", &[0xAB; 32]).unwrap();

@@ -64,94 +64,154 @@ pub fn encode_raw(enc: &mut Encoder, input: &[u8], out: &mut Vec<u8>) {
     out.truncate(at + n);
 }
 
-/// Decodes either dialect into `out`, refusing to produce more than `max` bytes.
-pub fn decode(data: &[u8], max: usize, out: &mut Vec<u8>) -> Result<()> {
-    if data.is_empty() {
-        return Ok(());
-    }
-    if data.starts_with(STREAM_IDENTIFIER) {
-        decode_framed(data, max, out)
+/// The exact number of bytes `decode` will produce, read from the headers alone (the raw
+/// block's varint, the framing format's chunk headers). Refused before anything is allocated
+/// when it exceeds `max`: a 10-byte block may claim gigabytes.
+pub fn decoded_len(data: &[u8], max: usize) -> Result<usize> {
+    let n = if data.is_empty() {
+        0
+    } else if data.starts_with(STREAM_IDENTIFIER) {
+        let mut total = 0usize;
+        for chunk in Chunks::new(data) {
+            let chunk = chunk?;
+            total += chunk.decoded_len()?;
+            if total > max {
+                return Err(too_large(max));
+            }
+        }
+        total
     } else {
-        decode_raw(data, max, out)
-    }
-}
-
-fn decode_raw(data: &[u8], max: usize, out: &mut Vec<u8>) -> Result<()> {
-    let n = decompress_len(data).map_err(|e| corrupt(format!("snappy raw block: {e}")))?;
-    // Checked before allocating: a 10-byte block may claim gigabytes.
+        decompress_len(data).map_err(|e| corrupt(format!("snappy raw block: {e}")))?
+    };
     if n > max {
         return Err(too_large(max));
     }
-    let at = out.len();
-    out.resize(at + n, 0);
-    Decoder::new()
-        .decompress(data, &mut out[at..])
-        .map_err(|e| corrupt(format!("snappy raw block: {e}")))?;
-    Ok(())
+    Ok(n)
 }
 
-fn decode_framed(data: &[u8], max: usize, out: &mut Vec<u8>) -> Result<()> {
-    let start = out.len();
-    let mut dec = Decoder::new();
-    let mut rest = data;
-    while !rest.is_empty() {
-        let offset = data.len() - rest.len();
-        if rest.len() < 4 {
-            return Err(corrupt(format!("snappy frame: truncated chunk header at offset {offset}")));
+/// Decodes either dialect into `out`, refusing to produce more than `max` bytes.
+pub fn decode(data: &[u8], max: usize, out: &mut Vec<u8>) -> Result<()> {
+    let n = decoded_len(data, max)?;
+    if n == 0 && data.is_empty() {
+        return Ok(());
+    }
+    out.reserve(n);
+    if data.starts_with(STREAM_IDENTIFIER) {
+        decode_framed(data, out)
+    } else {
+        let at = out.len();
+        out.resize(at + n, 0);
+        Decoder::new()
+            .decompress(data, &mut out[at..])
+            .map_err(|e| corrupt(format!("snappy raw block: {e}")))?;
+        Ok(())
+    }
+}
+
+/// One chunk of a framing-format stream.
+struct Chunk<'a> {
+    offset: usize,
+    kind: u8,
+    body: &'a [u8],
+}
+
+impl Chunk<'_> {
+    fn error(&self, what: impl std::fmt::Display) -> crate::Error {
+        corrupt(format!("snappy frame: chunk at offset {}: {what}", self.offset))
+    }
+
+    /// Splits a data chunk into its checksum and its block.
+    fn checksum_and_block(&self) -> Result<(u32, &[u8])> {
+        if self.body.len() < 4 {
+            return Err(self.error("no checksum"));
         }
-        let chunk_type = rest[0];
-        let len = u32::from_le_bytes([rest[1], rest[2], rest[3], 0]) as usize;
-        if rest.len() - 4 < len {
-            return Err(corrupt(format!(
-                "snappy frame: chunk at offset {offset} claims {len} bytes, {} remain",
-                rest.len() - 4
-            )));
-        }
-        let body = &rest[4..4 + len];
-        rest = &rest[4 + len..];
-        match chunk_type {
-            CHUNK_STREAM_IDENTIFIER => {
-                if body != &STREAM_IDENTIFIER[4..] {
-                    return Err(corrupt(format!("snappy frame: bad stream identifier at offset {offset}")));
-                }
-            }
-            CHUNK_COMPRESSED | CHUNK_UNCOMPRESSED => {
-                if body.len() < 4 {
-                    return Err(corrupt(format!("snappy frame: chunk at offset {offset} has no checksum")));
-                }
-                let (crc, block) = body.split_at(4);
-                let n = if chunk_type == CHUNK_COMPRESSED {
-                    decompress_len(block).map_err(|e| corrupt(format!("snappy frame: chunk at offset {offset}: {e}")))?
-                } else {
-                    block.len()
-                };
-                if n > MAX_CHUNK {
-                    return Err(corrupt(format!("snappy frame: chunk at offset {offset} exceeds 64 KiB")));
-                }
-                if out.len() - start + n > max {
-                    return Err(too_large(max));
-                }
-                let at = out.len();
-                if chunk_type == CHUNK_COMPRESSED {
-                    out.resize(at + n, 0);
-                    dec.decompress(block, &mut out[at..])
-                        .map_err(|e| corrupt(format!("snappy frame: chunk at offset {offset}: {e}")))?;
-                } else {
-                    out.extend_from_slice(block);
-                }
-                let expected = u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]);
-                if masked_crc(&out[at..]) != expected {
-                    return Err(corrupt(format!("snappy frame: CRC mismatch in chunk at offset {offset}")));
-                }
+        let (crc, block) = self.body.split_at(4);
+        Ok((u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]), block))
+    }
+
+    /// Bytes this chunk decodes to; also rejects chunk types a decoder must not skip.
+    fn decoded_len(&self) -> Result<usize> {
+        let n = match self.kind {
+            CHUNK_COMPRESSED => decompress_len(self.checksum_and_block()?.1).map_err(|e| self.error(e))?,
+            CHUNK_UNCOMPRESSED => self.checksum_and_block()?.1.len(),
+            CHUNK_STREAM_IDENTIFIER if self.body != &STREAM_IDENTIFIER[4..] => {
+                return Err(self.error("bad stream identifier"))
             }
             // Reserved unskippable chunk types: a decoder must stop rather than guess.
-            0x02..=0x7f => {
-                return Err(corrupt(format!(
-                    "snappy frame: reserved chunk type {chunk_type:#04x} at offset {offset}"
-                )))
-            }
-            // Reserved skippable chunks and padding (0xfe) carry nothing for us.
-            _ => {}
+            0x02..=0x7f => return Err(self.error(format!("reserved chunk type {:#04x}", self.kind))),
+            // Stream identifiers, reserved skippable chunks and padding carry no data.
+            _ => 0,
+        };
+        if n > MAX_CHUNK {
+            return Err(self.error("exceeds 64 KiB"));
+        }
+        Ok(n)
+    }
+}
+
+/// Walks a framing-format stream chunk by chunk, checking each header against the data left.
+struct Chunks<'a> {
+    data: &'a [u8],
+    rest: &'a [u8],
+}
+
+impl<'a> Chunks<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        Chunks { data, rest: data }
+    }
+}
+
+impl<'a> Iterator for Chunks<'a> {
+    type Item = Result<Chunk<'a>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let offset = self.data.len() - self.rest.len();
+        let rest = self.rest;
+        if rest.len() < 4 {
+            self.rest = &[];
+            return Some(Err(corrupt(format!(
+                "snappy frame: truncated chunk header at offset {offset}"
+            ))));
+        }
+        let len = u32::from_le_bytes([rest[1], rest[2], rest[3], 0]) as usize;
+        if rest.len() - 4 < len {
+            self.rest = &[];
+            return Some(Err(corrupt(format!(
+                "snappy frame: chunk at offset {offset} claims {len} bytes, {} remain",
+                rest.len() - 4
+            ))));
+        }
+        self.rest = &rest[4 + len..];
+        Some(Ok(Chunk {
+            offset,
+            kind: rest[0],
+            body: &rest[4..4 + len],
+        }))
+    }
+}
+
+/// Decodes a framing-format stream whose headers `decoded_len` already checked.
+fn decode_framed(data: &[u8], out: &mut Vec<u8>) -> Result<()> {
+    let mut dec = Decoder::new();
+    for chunk in Chunks::new(data) {
+        let chunk = chunk?;
+        if chunk.kind != CHUNK_COMPRESSED && chunk.kind != CHUNK_UNCOMPRESSED {
+            continue;
+        }
+        let (expected, block) = chunk.checksum_and_block()?;
+        let at = out.len();
+        if chunk.kind == CHUNK_COMPRESSED {
+            out.resize(at + chunk.decoded_len()?, 0);
+            dec.decompress(block, &mut out[at..])
+                .map_err(|e| chunk.error(e))?;
+        } else {
+            out.extend_from_slice(block);
+        }
+        if masked_crc(&out[at..]) != expected {
+            return Err(chunk.error("CRC mismatch"));
         }
     }
     Ok(())
@@ -179,16 +239,36 @@ mod tests {
 
     #[test]
     fn framing_is_byte_identical_to_snap() {
-        let text: Vec<u8> = b"{\"k\":\"value\",\"n\":12345}".iter().cycle().take(200_000).copied().collect();
-        let noise: Vec<u8> = (0..150_000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
-        for input in [&b""[..], b"a", &text[..200], &text[..65536], &text[..65537], &text, &noise] {
+        let text: Vec<u8> = b"{\"k\":\"value\",\"n\":12345}"
+            .iter()
+            .cycle()
+            .take(200_000)
+            .copied()
+            .collect();
+        let noise: Vec<u8> = (0..150_000u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
+        for input in [
+            &b""[..],
+            b"a",
+            &text[..200],
+            &text[..65536],
+            &text[..65537],
+            &text,
+            &noise,
+        ] {
             same_as_snap_frame_encoder(input);
         }
     }
 
     #[test]
     fn both_dialects_decode() {
-        let input: Vec<u8> = b"hello hello hello ".iter().cycle().take(100_000).copied().collect();
+        let input: Vec<u8> = b"hello hello hello "
+            .iter()
+            .cycle()
+            .take(100_000)
+            .copied()
+            .collect();
         let mut out = Vec::new();
         decode(&framed(&input), usize::MAX, &mut out).unwrap();
         assert_eq!(out, input);
@@ -216,7 +296,13 @@ mod tests {
         bad_crc[14] ^= 1;
         let mut reserved = good.clone();
         reserved[10] = 0x02;
-        for bad in [&bad_crc[..], &good[..good.len() - 1], &reserved[..], &good[..12], &[0x05u8][..]] {
+        for bad in [
+            &bad_crc[..],
+            &good[..good.len() - 1],
+            &reserved[..],
+            &good[..12],
+            &[0x05u8][..],
+        ] {
             let err = decode(bad, usize::MAX, &mut Vec::new()).unwrap_err();
             assert_eq!(err.kind(), crate::ErrorKind::CorruptPayload, "{err}");
         }

@@ -21,7 +21,9 @@ impl Compressor {
     /// Appends the zlib stream of `input` to `out`.
     pub fn compress(&mut self, input: &[u8], out: &mut Vec<u8>) {
         let level = self.level;
-        let z = self.state.get_or_insert_with(|| Compress::new(Compression::new(level), true));
+        let z = self
+            .state
+            .get_or_insert_with(|| Compress::new(Compression::new(level), true));
         z.reset();
         // zlib's compressBound plus the 6-byte header and trailer: one allocation in the usual case.
         out.reserve(input.len() + (input.len() >> 12) + (input.len() >> 14) + 64);
@@ -38,32 +40,53 @@ impl Compressor {
     }
 }
 
-/// Inflates a zlib stream into `out`, never holding more than `max` + 1 decoded bytes, so a
-/// zlib bomb is refused after costing at most the limit.
-pub fn decompress(data: &[u8], max: usize, out: &mut Vec<u8>) -> Result<()> {
-    let start = out.len();
-    let mut z = Decompress::new(true);
-    loop {
-        let produced = out.len() - start;
-        if produced > max {
-            return Err(too_large(max));
-        }
-        if out.len() == out.capacity() {
-            let grow = produced.max(data.len() * 2).max(4096).min((max - produced).saturating_add(1));
-            out.reserve_exact(grow);
-        }
-        let (in_before, out_before) = (z.total_in(), z.total_out());
-        let status = z
-            .decompress_vec(&data[in_before as usize..], out, FlushDecompress::Finish)
-            .map_err(|e| corrupt(format!("zlib stream: {e}")))?;
-        if status == Status::StreamEnd {
-            return if out.len() - start > max { Err(too_large(max)) } else { Ok(()) };
-        }
-        let stalled = z.total_in() == in_before && z.total_out() == out_before;
-        if stalled && out.len() < out.capacity() {
-            return Err(corrupt("zlib stream: truncated"));
+/// An inflate state reused across the payloads of one call, for the same reason as `Compressor`.
+#[derive(Default)]
+pub struct Decompressor {
+    state: Option<Decompress>,
+}
+
+impl Decompressor {
+    /// Inflates a zlib stream into `out`, never holding more than `max` + 1 decoded bytes, so a
+    /// zlib bomb is refused after costing at most the limit.
+    pub fn decompress(&mut self, data: &[u8], max: usize, out: &mut Vec<u8>) -> Result<()> {
+        let z = self.state.get_or_insert_with(|| Decompress::new(true));
+        z.reset(true);
+        let start = out.len();
+        loop {
+            let produced = out.len() - start;
+            if produced > max {
+                return Err(too_large(max));
+            }
+            if out.len() == out.capacity() {
+                let grow = produced
+                    .max(data.len() * 2)
+                    .max(4096)
+                    .min((max - produced).saturating_add(1));
+                out.reserve_exact(grow);
+            }
+            let (in_before, out_before) = (z.total_in(), z.total_out());
+            let status = z
+                .decompress_vec(&data[in_before as usize..], out, FlushDecompress::Finish)
+                .map_err(|e| corrupt(format!("zlib stream: {e}")))?;
+            if status == Status::StreamEnd {
+                return if out.len() - start > max {
+                    Err(too_large(max))
+                } else {
+                    Ok(())
+                };
+            }
+            let stalled = z.total_in() == in_before && z.total_out() == out_before;
+            if stalled && out.len() < out.capacity() {
+                return Err(corrupt("zlib stream: truncated"));
+            }
         }
     }
+}
+
+/// Inflates one stream with a fresh state (see `Decompressor`).
+pub fn decompress(data: &[u8], max: usize, out: &mut Vec<u8>) -> Result<()> {
+    Decompressor::default().decompress(data, max, out)
 }
 
 #[cfg(test)]
@@ -89,7 +112,11 @@ mod tests {
         let mut out = Vec::new();
         let err = decompress(&z, 1 << 20, &mut out).unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::LimitExceeded);
-        assert!(out.capacity() <= (1 << 20) + 1 + 4096, "held {} bytes", out.capacity());
+        assert!(
+            out.capacity() <= (1 << 20) + 1 + 4096,
+            "held {} bytes",
+            out.capacity()
+        );
         let err = decompress(&z[..z.len() / 2], usize::MAX, &mut Vec::new()).unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::CorruptPayload);
         let err = decompress(b"not zlib at all", usize::MAX, &mut Vec::new()).unwrap_err();
