@@ -217,7 +217,7 @@ impl Codec {
         let mut s = Scratch::default();
         // Room for incompressible data plus wrappers: one allocation in the usual case.
         let mut out = Vec::with_capacity(payloads.len() + payloads.len() / 1024 + items.len() * 128);
-        for (i, payload) in items.iter().enumerate() {
+        for (i, &(payload, _)) in items.iter().enumerate() {
             let label = self.compress(payload, &mut s);
             let Some(k) = self.encrypt_with else {
                 match label {
@@ -283,26 +283,51 @@ impl Codec {
     /// else passes through byte for byte.
     pub fn decode(&self, payloads: &[u8]) -> Result<Vec<u8>> {
         let items = wire::split_payloads(payloads)?;
-        let mut out = Vec::with_capacity(payloads.len() * 2);
+        // Size the output from the outer layers' headers: growing a multi-megabyte buffer by
+        // doubling would copy it and touch fresh pages several times.
+        let mut capacity = 0;
+        let mut first_lens = Vec::with_capacity(items.len());
+        for (i, (payload, view)) in items.iter().enumerate() {
+            let first_len = match self.layer_of(view) {
+                None => None,
+                Some(layer) => self.decoded_len(layer, view).map_err(|e| e.at_payload(i))?,
+            };
+            let size = match (self.layer_of(view), first_len) {
+                (None, _) => payload.len(),
+                (Some(_), Some(n)) => n,
+                (Some(_), None) => view.data.len() * 4,
+            };
+            capacity += wire::payloads_entry_size(size);
+            first_lens.push(first_len);
+        }
+        let mut out = Vec::with_capacity(capacity);
         let mut s = Scratch::default();
-        for (i, payload) in items.iter().enumerate() {
-            self.decode_into(payload, &mut out, &mut s)
+        for (i, (&(payload, view), first_len)) in items.iter().zip(first_lens).enumerate() {
+            self.decode_into(payload, view, first_len, &mut out, &mut s)
                 .map_err(|e| e.at_payload(i))?;
         }
         Ok(out)
     }
 
-    /// Appends `payload`, with every known layer peeled, to `out` as one `Payloads` element.
+    /// Appends `payload` (whose view is `view`), with every known layer peeled, to `out` as one
+    /// `Payloads` element. `first_len` is `decoded_len` of the outer layer, already computed.
     ///
     /// A layer whose decoded size its header tells (snappy, encryption) is decoded straight into
     /// `out`, because its result is almost always the final payload; in the rare case that it
     /// is another layer, it moves to `s.layer` and is peeled in turn.
-    fn decode_into(&self, payload: &[u8], out: &mut Vec<u8>, s: &mut Scratch) -> Result<()> {
+    fn decode_into<'a>(
+        &self,
+        payload: &'a [u8],
+        view: PayloadView<'a>,
+        first_len: Option<usize>,
+        out: &mut Vec<u8>,
+        s: &mut Scratch,
+    ) -> Result<()> {
         let mark = out.len();
-        let mut from_layer = false;
+        let mut current = payload;
+        let mut view = view;
+        let mut nested = Vec::new();
         for depth in 0..=MAX_LAYERS {
-            let current: &[u8] = if from_layer { &s.layer } else { payload };
-            let view = PayloadView::parse(current)?;
             let Some(layer) = self.layer_of(&view) else {
                 wire::write_payloads_entry_header(out, current.len());
                 out.extend_from_slice(current);
@@ -311,21 +336,24 @@ impl Codec {
             if depth == MAX_LAYERS {
                 break;
             }
-            let at = match self.decoded_len(layer, &view)? {
+            let known_len = if depth == 0 {
+                first_len
+            } else {
+                self.decoded_len(layer, &view)?
+            };
+            let at = match known_len {
                 Some(n) => {
                     wire::write_payloads_entry_header(out, n);
                     let at = out.len();
-                    self.peel(layer, &view, out, &mut s.inflate)?;
+                    self.peel(layer, &view, n, out, &mut s.inflate)?;
                     debug_assert_eq!(out.len() - at, n);
                     at
                 }
                 None => {
                     s.data.clear();
-                    let mut data = std::mem::take(&mut s.data);
-                    self.peel(layer, &view, &mut data, &mut s.inflate)?;
-                    wire::write_payloads_entry_header(out, data.len());
-                    out.extend_from_slice(&data);
-                    s.data = data;
+                    self.peel(layer, &view, 0, &mut s.data, &mut s.inflate)?;
+                    wire::write_payloads_entry_header(out, s.data.len());
+                    out.extend_from_slice(&s.data);
                     out.len() - s.data.len()
                 }
             };
@@ -339,11 +367,13 @@ impl Codec {
             if self.layer_of(&inner).is_none() {
                 return Ok(());
             }
-            s.layer.clear();
-            s.layer.extend_from_slice(&out[at..]);
+            // Another layer: peel it from its own buffer (a new one, as `current` borrows the last).
+            nested = out[at..].to_vec();
             out.truncate(mark);
-            from_layer = true;
+            current = &nested[..];
+            view = PayloadView::parse(current)?;
         }
+        drop(nested);
         Err(Error::new(
             ErrorKind::LimitExceeded,
             format!("more than {MAX_LAYERS} nested encodings"),
@@ -375,16 +405,18 @@ impl Codec {
     }
 
     /// Decodes one layer, appending the inner payload to `out`.
+    /// `n` is what `decoded_len` returned, where it returned a size.
     fn peel(
         &self,
         layer: Layer,
         view: &PayloadView,
+        n: usize,
         out: &mut Vec<u8>,
         inflate: &mut zlib::Decompressor,
     ) -> Result<()> {
         let max = self.max_decoded_size;
         match layer {
-            Layer::Snappy => snappy::decode(view.data, max, out),
+            Layer::Snappy => snappy::decode_sized(view.data, n, out),
             Layer::Zlib => inflate.decompress(view.data, max, out),
             Layer::Encrypted => self.decrypt(view, out),
         }

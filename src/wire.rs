@@ -43,6 +43,13 @@ impl<'a> Fields<'a> {
     }
 
     fn varint(&mut self, what: &str) -> Result<u64> {
+        // Keys and short lengths are one byte: skip prost's general decoder for them (hot path).
+        if let Some((&byte, rest)) = self.rest.split_first() {
+            if byte < 0x80 {
+                self.rest = rest;
+                return Ok(u64::from(byte));
+            }
+        }
         decode_varint(&mut self.rest).map_err(|_| malformed(format!("truncated or invalid varint in {what}")))
     }
 
@@ -130,9 +137,9 @@ fn check_message(bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Splits a serialized `Payloads` into the serialized bytes of each `Payload`, borrowing.
-/// Each payload is checked to be a well-formed `Payload`.
-pub fn split_payloads(input: &[u8]) -> Result<Vec<&[u8]>> {
+/// Splits a serialized `Payloads` into the serialized bytes of each `Payload`, borrowing, with
+/// what codecs need to know of each. Every payload is checked to be a well-formed `Payload`.
+pub fn split_payloads(input: &[u8]) -> Result<Vec<(&[u8], PayloadView<'_>)>> {
     let mut fields = Fields::new(input);
     let mut payloads = Vec::new();
     while let Some(field) = fields
@@ -141,8 +148,8 @@ pub fn split_payloads(input: &[u8]) -> Result<Vec<&[u8]>> {
     {
         if field.number == 1 && field.wire_type == WIRE_LEN {
             let index = payloads.len();
-            PayloadView::parse(field.bytes).map_err(|e| e.at_payload(index))?;
-            payloads.push(field.bytes);
+            let view = PayloadView::parse(field.bytes).map_err(|e| e.at_payload(index))?;
+            payloads.push((field.bytes, view));
         }
     }
     Ok(payloads)
@@ -198,7 +205,7 @@ fn parse_map_entry(bytes: &[u8]) -> Result<(&[u8], &[u8])> {
             _ => {}
         }
     }
-    if std::str::from_utf8(key).is_err() {
+    if !key.is_ascii() && std::str::from_utf8(key).is_err() {
         return Err(malformed("metadata key is not valid UTF-8"));
     }
     Ok((key, value))
@@ -337,6 +344,6 @@ mod tests {
         input.extend_from_slice(&[0x12, 0x09]);
         let err = split_payloads(&input).unwrap_err();
         assert!(err.message().starts_with("payload 1: "), "{err}");
-        assert_eq!(split_payloads(&input[..2]).unwrap(), vec![&b""[..]]);
+        assert_eq!(split_payloads(&input[..2]).unwrap()[0].0, &b""[..]);
     }
 }

@@ -91,8 +91,12 @@ pub fn decoded_len(data: &[u8], max: usize) -> Result<usize> {
 
 /// Decodes either dialect into `out`, refusing to produce more than `max` bytes.
 pub fn decode(data: &[u8], max: usize, out: &mut Vec<u8>) -> Result<()> {
-    let n = decoded_len(data, max)?;
-    if n == 0 && data.is_empty() {
+    decode_sized(data, decoded_len(data, max)?, out)
+}
+
+/// Decodes either dialect into `out`, given `n`, what `decoded_len` returned for `data`.
+pub fn decode_sized(data: &[u8], n: usize, out: &mut Vec<u8>) -> Result<()> {
+    if data.is_empty() {
         return Ok(());
     }
     out.reserve(n);
