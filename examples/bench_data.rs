@@ -12,14 +12,28 @@ pub const BATCHES: [(usize, usize); 4] = [(100, 200), (16, 4096), (4, 65536), (1
 /// A `json/plain` payload of exactly `size` serialized bytes holding order-like JSON records,
 /// varied by a small deterministic generator so snappy has realistic work to do.
 pub fn payload(seed: u64, size: usize) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     let mut next = move || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (state >> 33) as u32
     };
     let header: &[u8] = b"\x0a\x16\x0a\x08encoding\x12\x0ajson/plain";
     // The data field's own tag and length take 1 + varint bytes.
-    let varint_len = |n: usize| if n < 128 { 1 } else if n < 16384 { 2 } else if n < 2097152 { 3 } else { 4 };
+    let varint_len = |n: usize| {
+        if n < 128 {
+            1
+        } else if n < 16384 {
+            2
+        } else if n < 2097152 {
+            3
+        } else {
+            4
+        }
+    };
     let mut data_len = size - header.len() - 2;
     while header.len() + 1 + varint_len(data_len) + data_len > size {
         data_len -= 1;
@@ -65,7 +79,10 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     for (count, size) in BATCHES {
         let path = format!("{dir}/batch-{count}x{size}.bin");
-        std::fs::File::create(&path).unwrap().write_all(&batch(count, size)).unwrap();
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(&batch(count, size))
+            .unwrap();
         println!("{path}");
     }
 }

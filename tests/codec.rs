@@ -20,7 +20,10 @@ fn len_field(tag: u8, bytes: &[u8]) -> Vec<u8> {
 fn payload(metadata: &[(&str, &[u8])], data: &[u8], extra: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     for (k, v) in metadata {
-        out.extend(len_field(0x0a, &[len_field(0x0a, k.as_bytes()), len_field(0x12, v)].concat()));
+        out.extend(len_field(
+            0x0a,
+            &[len_field(0x0a, k.as_bytes()), len_field(0x12, v)].concat(),
+        ));
     }
     if !data.is_empty() {
         out.extend(len_field(0x12, data));
@@ -56,7 +59,12 @@ fn encrypting(compression: Compression, id: &str, key: &[u8; 32]) -> Codec {
 
 fn all_codecs() -> Vec<Codec> {
     let mut codecs = vec![Codec::default()];
-    for c in [Compression::None, Compression::Snappy, Compression::SnappyRaw, Compression::Zlib] {
+    for c in [
+        Compression::None,
+        Compression::Snappy,
+        Compression::SnappyRaw,
+        Compression::Zlib,
+    ] {
         codecs.push(codec(|b| {
             b.compression(c);
         }));
@@ -128,7 +136,10 @@ fn empty_payloads_and_empty_payload() {
     assert_eq!(Codec::default().encode(&[]).unwrap(), Vec::<u8>::new());
     // One empty Payload: wrapped with no data field, as the reference does.
     let encoded = Codec::default().encode(&[0x0a, 0x00]).unwrap();
-    assert_eq!(elements(&encoded), vec![payload(&[("encoding", b"binary/snappy")], b"", &[])]);
+    assert_eq!(
+        elements(&encoded),
+        vec![payload(&[("encoding", b"binary/snappy")], b"", &[])]
+    );
     assert_eq!(Codec::default().decode(&encoded).unwrap(), vec![0x0a, 0x00]);
 }
 
@@ -157,8 +168,14 @@ fn malformed_input_is_refused_on_encode_and_decode() {
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("truncated length", vec![0x0a, 0x05, 0x01]),
         ("bad wire type", vec![0x0f]),
-        ("payload with truncated field", payloads(&[json(b"ok"), vec![0x12, 0x09, 0x00]])),
-        ("payload with bad metadata entry", payloads(&[vec![0x0a, 0x02, 0x0a, 0x09]])),
+        (
+            "payload with truncated field",
+            payloads(&[json(b"ok"), vec![0x12, 0x09, 0x00]]),
+        ),
+        (
+            "payload with bad metadata entry",
+            payloads(&[vec![0x0a, 0x02, 0x0a, 0x09]]),
+        ),
     ];
     for (name, input) in cases {
         for result in [Codec::default().encode(&input), Codec::default().decode(&input)] {
@@ -166,13 +183,17 @@ fn malformed_input_is_refused_on_encode_and_decode() {
             assert_eq!(err.kind(), ErrorKind::MalformedInput, "{name}: {err}");
         }
     }
-    let err = Codec::default().encode(&payloads(&[json(b"ok"), vec![0x12, 0x09, 0x00]])).unwrap_err();
+    let err = Codec::default()
+        .encode(&payloads(&[json(b"ok"), vec![0x12, 0x09, 0x00]]))
+        .unwrap_err();
     assert!(err.message().starts_with("payload 1:"), "names the index: {err}");
 }
 
 #[test]
 fn corrupt_wrappers_name_the_payload_and_the_fault() {
-    let good = Codec::default().encode(&payloads(&[json(b"x"), json(&[b'y'; 500])])).unwrap();
+    let good = Codec::default()
+        .encode(&payloads(&[json(b"x"), json(&[b'y'; 500])]))
+        .unwrap();
     let mut corrupted = good.clone();
     let last = corrupted.len() - 3;
     corrupted[last] ^= 0xff;
@@ -191,7 +212,10 @@ fn corrupt_wrappers_name_the_payload_and_the_fault() {
     assert_eq!(err.kind(), ErrorKind::CorruptPayload, "{err}");
 
     let bad_zlib = payloads(&[payload(&[("encoding", b"binary/zlib")], b"nonsense", &[])]);
-    assert_eq!(Codec::default().decode(&bad_zlib).unwrap_err().kind(), ErrorKind::CorruptPayload);
+    assert_eq!(
+        Codec::default().decode(&bad_zlib).unwrap_err().kind(),
+        ErrorKind::CorruptPayload
+    );
 }
 
 #[test]
@@ -206,23 +230,42 @@ fn max_decoded_size_applies_to_every_layer() {
         let small = codec(|b| {
             b.max_decoded_size(10_000).unwrap();
         });
-        assert_eq!(small.decode(&encoded).unwrap_err().kind(), ErrorKind::LimitExceeded, "{compression:?}");
+        assert_eq!(
+            small.decode(&encoded).unwrap_err().kind(),
+            ErrorKind::LimitExceeded,
+            "{compression:?}"
+        );
     }
     let sealed = encrypting(Compression::None, "k", &KEY_A).encode(&big).unwrap();
     let small = codec(|b| {
         b.add_key("k", &KEY_A).unwrap();
         b.max_decoded_size(10_000).unwrap();
     });
-    assert_eq!(small.decode(&sealed).unwrap_err().kind(), ErrorKind::LimitExceeded);
+    assert_eq!(
+        small.decode(&sealed).unwrap_err().kind(),
+        ErrorKind::LimitExceeded
+    );
 }
 
 #[test]
 fn compression_then_encryption_with_exact_metadata() {
     let input = payloads(&[json(&[b'q'; 2000])]);
-    let encoded = encrypting(Compression::Zlib, "current", &KEY_A).encode(&input).unwrap();
+    let encoded = encrypting(Compression::Zlib, "current", &KEY_A)
+        .encode(&input)
+        .unwrap();
     let outer = elements(&encoded).remove(0);
-    let expected_prefix = payload(&[("encoding", b"binary/encrypted"), ("encryption-key-id", b"current")], b"", &[]);
-    assert!(outer.starts_with(&expected_prefix), "metadata is exactly encoding + key id");
+    let expected_prefix = payload(
+        &[
+            ("encoding", b"binary/encrypted"),
+            ("encryption-key-id", b"current"),
+        ],
+        b"",
+        &[],
+    );
+    assert!(
+        outer.starts_with(&expected_prefix),
+        "metadata is exactly encoding + key id"
+    );
     // The sealed layer is smaller than the input: compression ran first.
     assert!(outer.len() < 2000);
     let only_compressed = codec(|b| {
@@ -250,7 +293,9 @@ fn only_if_smaller_keeps_incompressible_payloads() {
 #[test]
 fn key_rotation_old_keys_decrypt_new_key_encrypts() {
     let input = payloads(&[json(b"\"rotated\"")]);
-    let old = encrypting(Compression::Snappy, "2025", &KEY_A).encode(&input).unwrap();
+    let old = encrypting(Compression::Snappy, "2025", &KEY_A)
+        .encode(&input)
+        .unwrap();
     let rotated = codec(|b| {
         b.add_key("2025", &KEY_A).unwrap();
         b.add_key("2026", &KEY_B).unwrap();
@@ -272,7 +317,10 @@ fn key_rotation_old_keys_decrypt_new_key_encrypts() {
     let wrong_bytes = codec(|b| {
         b.add_key("2026", &KEY_A).unwrap();
     });
-    assert_eq!(wrong_bytes.decode(&new).unwrap_err().kind(), ErrorKind::DecryptFailed);
+    assert_eq!(
+        wrong_bytes.decode(&new).unwrap_err().kind(),
+        ErrorKind::DecryptFailed
+    );
 }
 
 #[test]
@@ -286,7 +334,10 @@ fn tampering_with_any_byte_fails_cleanly() {
         let mut bad = outer.clone();
         bad[i] ^= 0x01;
         let result = c.decode(&payloads(&[bad]));
-        let in_key_id = outer[..data_at].windows(5).position(|w| w == b"key-1").map(|p| (p..p + 5).contains(&i));
+        let in_key_id = outer[..data_at]
+            .windows(5)
+            .position(|w| w == b"key-1")
+            .map(|p| (p..p + 5).contains(&i));
         match result {
             Err(e) => assert!(
                 matches!(
@@ -297,7 +348,10 @@ fn tampering_with_any_byte_fails_cleanly() {
             ),
             // Flipping a bit of the metadata key or label may turn the payload into one we do
             // not decrypt: it must then come back untouched, never as wrong plaintext.
-            Ok(out) => assert_ne!(out, input, "byte {i} (key id: {in_key_id:?}) decoded to the plaintext"),
+            Ok(out) => assert_ne!(
+                out, input,
+                "byte {i} (key id: {in_key_id:?}) decoded to the plaintext"
+            ),
         }
     }
 }
@@ -312,7 +366,11 @@ fn java_sample_cipher_metadata() {
     });
     let with_cipher = |cipher: &[u8]| {
         payloads(&[payload(
-            &[("encoding", b"binary/encrypted"), ("encryption-key-id", b"j"), ("encryption-cipher", cipher)],
+            &[
+                ("encoding", b"binary/encrypted"),
+                ("encryption-key-id", b"j"),
+                ("encryption-cipher", cipher),
+            ],
             data,
             &[],
         )])
@@ -340,7 +398,9 @@ fn nonces_never_repeat() {
 #[test]
 fn one_codec_hammered_from_eight_threads() {
     let c = encrypting(Compression::Snappy, "t", &KEY_A);
-    let inputs: Vec<Vec<u8>> = (0..8).map(|t| payloads(&vec![json(&vec![b'a' + t as u8; 3000]); 5])).collect();
+    let inputs: Vec<Vec<u8>> = (0..8)
+        .map(|t| payloads(&vec![json(&vec![b'a' + t as u8; 3000]); 5]))
+        .collect();
     std::thread::scope(|s| {
         for input in &inputs {
             let c = &c;

@@ -72,10 +72,20 @@ fn status_numbers_are_the_contract() {
     for (status, number, text) in expected {
         assert_eq!(status, number);
         // SAFETY: static NUL-terminated string, never NULL.
-        assert_eq!(unsafe { CStr::from_ptr(tpc_status_str(status)) }.to_str().unwrap(), text);
+        assert_eq!(
+            unsafe { CStr::from_ptr(tpc_status_str(status)) }
+                .to_str()
+                .unwrap(),
+            text
+        );
     }
     assert_eq!(
-        (TPC_COMPRESSION_NONE, TPC_COMPRESSION_SNAPPY, TPC_COMPRESSION_SNAPPY_RAW, TPC_COMPRESSION_ZLIB),
+        (
+            TPC_COMPRESSION_NONE,
+            TPC_COMPRESSION_SNAPPY,
+            TPC_COMPRESSION_SNAPPY_RAW,
+            TPC_COMPRESSION_ZLIB
+        ),
         (0, 1, 2, 3)
     );
 }
@@ -86,7 +96,10 @@ fn round_trip_through_the_default_functions() {
     let (mut enc, mut dec, mut err) = (empty(), empty(), empty());
     // SAFETY: valid pointers and lengths throughout.
     unsafe {
-        assert_eq!(tpc_encode(input.as_ptr(), input.len(), &mut enc, &mut err), TPC_OK);
+        assert_eq!(
+            tpc_encode(input.as_ptr(), input.len(), &mut enc, &mut err),
+            TPC_OK
+        );
         assert!(err.data.is_null(), "err untouched on success");
         assert_ne!(bytes(&enc), input);
         assert_eq!(tpc_decode(enc.data, enc.len, &mut dec, &mut err), TPC_OK);
@@ -106,10 +119,16 @@ fn null_and_empty_inputs() {
     unsafe {
         assert_eq!(tpc_encode(ptr::null(), 0, &mut out, &mut err), TPC_OK);
         assert_eq!(out.len, 0, "(NULL, 0) is an empty Payloads");
-        assert_eq!(tpc_encode(ptr::null(), 5, &mut out, &mut err), TPC_ERR_NULL_ARGUMENT);
+        assert_eq!(
+            tpc_encode(ptr::null(), 5, &mut out, &mut err),
+            TPC_ERR_NULL_ARGUMENT
+        );
         assert!(message(&mut err).contains("NULL"));
         let input = sample();
-        assert_eq!(tpc_decode(input.as_ptr(), input.len(), ptr::null_mut(), &mut err), TPC_ERR_NULL_ARGUMENT);
+        assert_eq!(
+            tpc_decode(input.as_ptr(), input.len(), ptr::null_mut(), &mut err),
+            TPC_ERR_NULL_ARGUMENT
+        );
         assert!(message(&mut err).contains("out"));
         assert_eq!(
             tpc_codec_encode(ptr::null(), input.as_ptr(), input.len(), &mut out, &mut err),
@@ -117,11 +136,20 @@ fn null_and_empty_inputs() {
         );
         assert!(message(&mut err).contains("codec"));
         // err itself may be NULL.
-        assert_eq!(tpc_decode(b"\xff".as_ptr(), 1, &mut out, ptr::null_mut()), TPC_ERR_MALFORMED_INPUT);
+        assert_eq!(
+            tpc_decode(b"\xff".as_ptr(), 1, &mut out, ptr::null_mut()),
+            TPC_ERR_MALFORMED_INPUT
+        );
         assert!(out.data.is_null(), "out is written only on success");
-        assert_eq!(tpc_codec_builder_set_compression(ptr::null_mut(), 1), TPC_ERR_NULL_ARGUMENT);
+        assert_eq!(
+            tpc_codec_builder_set_compression(ptr::null_mut(), 1),
+            TPC_ERR_NULL_ARGUMENT
+        );
         let mut codec: *mut tpc_codec = ptr::null_mut();
-        assert_eq!(tpc_codec_build(ptr::null_mut(), &mut codec, &mut err), TPC_ERR_NULL_ARGUMENT);
+        assert_eq!(
+            tpc_codec_build(ptr::null_mut(), &mut codec, &mut err),
+            TPC_ERR_NULL_ARGUMENT
+        );
         message(&mut err);
         tpc_codec_free(ptr::null_mut());
         tpc_codec_builder_free(ptr::null_mut());
@@ -135,13 +163,19 @@ fn builder_errors_poison_the_build_with_a_message() {
     // SAFETY: valid builder and pointers; the builder is consumed by tpc_codec_build.
     unsafe {
         let b = tpc_codec_builder_new();
-        assert_eq!(tpc_codec_builder_add_key(b, id.as_ptr(), [0u8; 16].as_ptr(), 16), TPC_ERR_INVALID_ARGUMENT);
+        assert_eq!(
+            tpc_codec_builder_add_key(b, id.as_ptr(), [0u8; 16].as_ptr(), 16),
+            TPC_ERR_INVALID_ARGUMENT
+        );
         assert_eq!(tpc_codec_builder_set_compression(b, 9), TPC_ERR_INVALID_ARGUMENT);
         let mut codec: *mut tpc_codec = ptr::null_mut();
         assert_eq!(tpc_codec_build(b, &mut codec, &mut err), TPC_ERR_INVALID_ARGUMENT);
         assert!(codec.is_null());
         let text = message(&mut err);
-        assert!(text.contains("16 bytes") && text.contains("k1"), "first error reported: {text}");
+        assert!(
+            text.contains("16 bytes") && text.contains("k1"),
+            "first error reported: {text}"
+        );
 
         let b = tpc_codec_builder_new();
         assert_eq!(tpc_codec_builder_set_encryption_key(b, id.as_ptr()), TPC_OK);
@@ -149,7 +183,10 @@ fn builder_errors_poison_the_build_with_a_message() {
         assert!(message(&mut err).contains("never added"));
 
         let b = tpc_codec_builder_new();
-        assert_eq!(tpc_codec_builder_add_key(b, ptr::null(), [0u8; 32].as_ptr(), 32), TPC_ERR_NULL_ARGUMENT);
+        assert_eq!(
+            tpc_codec_builder_add_key(b, ptr::null(), [0u8; 32].as_ptr(), 32),
+            TPC_ERR_NULL_ARGUMENT
+        );
         tpc_codec_builder_free(b);
 
         let b = tpc_codec_builder_new();
@@ -158,9 +195,15 @@ fn builder_errors_poison_the_build_with_a_message() {
             tpc_codec_builder_add_key(b, bad_utf8.as_ptr().cast(), [0u8; 32].as_ptr(), 32),
             TPC_ERR_INVALID_ARGUMENT
         );
-        assert_eq!(tpc_codec_builder_set_only_if_smaller(b, 2), TPC_ERR_INVALID_ARGUMENT);
+        assert_eq!(
+            tpc_codec_builder_set_only_if_smaller(b, 2),
+            TPC_ERR_INVALID_ARGUMENT
+        );
         assert_eq!(tpc_codec_builder_set_zlib_level(b, 10), TPC_ERR_INVALID_ARGUMENT);
-        assert_eq!(tpc_codec_builder_set_max_decoded_size(b, 0), TPC_ERR_INVALID_ARGUMENT);
+        assert_eq!(
+            tpc_codec_builder_set_max_decoded_size(b, 0),
+            TPC_ERR_INVALID_ARGUMENT
+        );
         tpc_codec_builder_free(b);
     }
 }
@@ -174,7 +217,10 @@ fn a_configured_codec_encrypts_and_limits() {
     unsafe {
         let b = tpc_codec_builder_new();
         assert_eq!(tpc_codec_builder_set_compression(b, TPC_COMPRESSION_ZLIB), TPC_OK);
-        assert_eq!(tpc_codec_builder_add_key(b, id.as_ptr(), key.as_ptr(), key.len()), TPC_OK);
+        assert_eq!(
+            tpc_codec_builder_add_key(b, id.as_ptr(), key.as_ptr(), key.len()),
+            TPC_OK
+        );
         assert_eq!(tpc_codec_builder_set_encryption_key(b, id.as_ptr()), TPC_OK);
         assert_eq!(tpc_codec_builder_set_max_decoded_size(b, 100), TPC_OK);
         let mut codec: *mut tpc_codec = ptr::null_mut();
@@ -182,11 +228,17 @@ fn a_configured_codec_encrypts_and_limits() {
 
         let input = sample();
         let (mut enc, mut dec) = (empty(), empty());
-        assert_eq!(tpc_codec_encode(codec, input.as_ptr(), input.len(), &mut enc, &mut err), TPC_OK);
+        assert_eq!(
+            tpc_codec_encode(codec, input.as_ptr(), input.len(), &mut enc, &mut err),
+            TPC_OK
+        );
         let encoded = bytes(&enc);
         assert!(encoded.windows(16).any(|w| w == b"binary/encrypted"));
         assert!(encoded.windows(9).any(|w| w == b"prod-2026"));
-        assert_eq!(tpc_codec_decode(codec, enc.data, enc.len, &mut dec, &mut err), TPC_OK);
+        assert_eq!(
+            tpc_codec_decode(codec, enc.data, enc.len, &mut dec, &mut err),
+            TPC_OK
+        );
         assert_eq!(bytes(&dec), input);
         tpc_buffer_free(&mut dec);
 
@@ -199,7 +251,10 @@ fn a_configured_codec_encrypts_and_limits() {
         let big = temporal_payload_codec::Codec::default()
             .encode(&[&[0x0a, 0xc8, 0x01, 0x12, 0xc5, 0x01][..], &[b'a'; 197]].concat())
             .unwrap();
-        assert_eq!(tpc_codec_decode(codec, big.as_ptr(), big.len(), &mut dec, &mut err), TPC_ERR_LIMIT_EXCEEDED);
+        assert_eq!(
+            tpc_codec_decode(codec, big.as_ptr(), big.len(), &mut dec, &mut err),
+            TPC_ERR_LIMIT_EXCEEDED
+        );
         assert!(message(&mut err).contains("payload 0"));
         tpc_codec_free(codec);
     }

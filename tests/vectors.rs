@@ -6,11 +6,18 @@ use serde_json::Value;
 use temporal_payload_codec::Codec;
 
 fn cases() -> Vec<Value> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/vectors/reference-snappy.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/vectors/reference-snappy.json"
+    );
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
     let doc: Value = serde_json::from_str(&text).unwrap();
     let cases = doc["cases"].as_array().unwrap().clone();
-    assert!(cases.len() >= 4, "expected the shared vectors, found {}", cases.len());
+    assert!(
+        cases.len() >= 4,
+        "expected the shared vectors, found {}",
+        cases.len()
+    );
     cases
 }
 
@@ -30,9 +37,19 @@ fn encode_is_byte_identical_to_the_reference() {
 fn decode_reads_the_reference_and_the_raw_dialect() {
     for case in cases() {
         let plain = field(&case, "plain");
-        assert_eq!(Codec::default().decode(&field(&case, "encoded")).unwrap(), plain, "case {}", case["name"]);
+        assert_eq!(
+            Codec::default().decode(&field(&case, "encoded")).unwrap(),
+            plain,
+            "case {}",
+            case["name"]
+        );
         if case.get("raw_block").is_some() {
-            assert_eq!(Codec::default().decode(&field(&case, "raw_block")).unwrap(), plain, "case {} raw", case["name"]);
+            assert_eq!(
+                Codec::default().decode(&field(&case, "raw_block")).unwrap(),
+                plain,
+                "case {} raw",
+                case["name"]
+            );
         }
     }
 }
