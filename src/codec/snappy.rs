@@ -22,7 +22,7 @@ const CHUNK_STREAM_IDENTIFIER: u8 = 0xff;
 /// itself contains CRCs stays robust.
 fn masked_crc(bytes: &[u8]) -> u32 {
     let c = crc32c::crc32c(bytes);
-    ((c >> 15) | (c << 17)).wrapping_add(0xa282_ead8)
+    c.rotate_right(15).wrapping_add(0xa282_ead8)
 }
 
 /// Appends `input` in the framing format. Empty input gives empty output, as in snap.

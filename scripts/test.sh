@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Every test of the project, as CI runs it (.ci/run calls exactly this): ./scripts/test.sh
+#
+# Installs what it needs first (scripts/setup.sh), then runs each step below, even after a
+# failure, so one run shows everything that is broken. Exits non-zero if any step failed.
+# A single step: ./scripts/test.sh rust-tests   (names as listed in STEPS)
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+source scripts/lib.sh
+
+STEPS=(
+  "setup|scripts/setup.sh"
+  "rust-format|cargo fmt --all -- --check"
+  "rust-lint|cargo clippy --workspace --all-targets --locked -- -D warnings"
+  "rust-tests|cargo test --workspace --locked"
+  "c-example|scripts/test-c.sh"
+  "fuzz|scripts/fuzz.sh 30"
+)
+
+only=${1:-}
+declare -a results=()
+failed=0
+for entry in "${STEPS[@]}"; do
+  name=${entry%%|*}
+  cmd=${entry#*|}
+  [ -n "$only" ] && [ "$name" != "$only" ] && [ "$name" != setup ] && continue
+  log "step $name: $cmd"
+  start=$SECONDS
+  # 20 minutes per step at most: a hung server must not eat CI's whole budget.
+  if timeout --kill-after=30 1200 bash -c "$cmd"; then status=ok; else status=FAILED; failed=$((failed + 1)); fi
+  results+=("$(printf '%-14s %-7s %4ss' "$name" "$status" $((SECONDS - start)))")
+  if [ "$name" = setup ] && [ "$status" != ok ]; then
+    die "setup failed: nothing else can run (see above)"
+  fi
+done
+
+echo
+echo "== summary"
+printf '%s\n' "${results[@]}"
+[ "$failed" = 0 ] || die "$failed step(s) failed"
+echo "all steps passed"
