@@ -9,7 +9,10 @@ use serde_json::json;
 use temporal_payload_codec::{Codec, Compression, ErrorKind};
 
 fn hex(text: &str) -> Vec<u8> {
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap()).collect()
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 fn reader(key_id: Option<&str>, key_hex: Option<&str>) -> Codec {
@@ -28,16 +31,24 @@ fn we_decode_every_sample_layout_and_sdk_zlib() {
     assert_eq!(cases.len(), 6);
     for case in cases {
         let codec = reader(case["key_id"].as_str(), case["key_hex"].as_str());
-        let decoded = codec.decode(&unb64(&case["encoded"])).unwrap_or_else(|e| panic!("{}: {e}", case["name"]));
+        let decoded = codec
+            .decode(&unb64(&case["encoded"]))
+            .unwrap_or_else(|e| panic!("{}: {e}", case["name"]));
         assert_eq!(decoded, plain, "{}", case["name"]);
         if let Some(id) = case["key_id"].as_str() {
             // The same payloads with the wrong key bytes under the right id must not decrypt.
             let mut wrong = Codec::builder();
             wrong.add_key(id, &[0x55; 32]).unwrap();
-            let err = wrong.build().unwrap().decode(&unb64(&case["encoded"])).unwrap_err();
+            let err = wrong
+                .build()
+                .unwrap()
+                .decode(&unb64(&case["encoded"]))
+                .unwrap_err();
             assert_eq!(err.kind(), ErrorKind::DecryptFailed, "{}", case["name"]);
             // And a reader without that id names the id it lacks.
-            let err = reader(Some("other"), Some(&"11".repeat(32))).decode(&unb64(&case["encoded"])).unwrap_err();
+            let err = reader(Some("other"), Some(&"11".repeat(32)))
+                .decode(&unb64(&case["encoded"]))
+                .unwrap_err();
             assert_eq!(err.kind(), ErrorKind::UnknownKey);
             assert!(err.message().contains(id), "{err}");
         }
@@ -64,7 +75,11 @@ fn standard_implementations_decode_our_output() {
         let encoded = b.build().unwrap().encode(&plain).unwrap();
         cases.push(json!({"kind": kind, "key_hex": key_hex, "encoded": b64(&encoded)}));
     }
-    let result = run_json("tests/peers/peers.py", &["check"], &json!({"cases": cases}).to_string());
+    let result = run_json(
+        "tests/peers/peers.py",
+        &["check"],
+        &json!({"cases": cases}).to_string(),
+    );
     for (case, decoded) in cases.iter().zip(result["plain"].as_array().unwrap()) {
         assert_eq!(unb64(decoded), plain, "{}", case["kind"]);
     }

@@ -16,7 +16,11 @@ fn byte_identical_to_the_reference_codec_both_directions() {
         .iter()
         .map(unb64)
         .collect();
-    assert!(cases.len() >= 10, "expected many payload shapes, got {}", cases.len());
+    assert!(
+        cases.len() >= 10,
+        "expected many payload shapes, got {}",
+        cases.len()
+    );
     let codec = Codec::default();
     let ours: Vec<Vec<u8>> = cases.iter().map(|c| codec.encode(c).unwrap()).collect();
     let request = json!({
@@ -29,8 +33,17 @@ fn byte_identical_to_the_reference_codec_both_directions() {
     assert_eq!(ref_encoded.len(), cases.len());
     for (i, case) in cases.iter().enumerate() {
         let theirs = unb64(&ref_encoded[i]);
-        assert!(ours[i] == theirs, "case {i}: our encoding differs from the reference's");
-        assert!(unb64(&ref_decoded[i]) == *case, "case {i}: the reference did not decode ours");
-        assert!(codec.decode(&theirs).unwrap() == *case, "case {i}: we did not decode the reference's");
+        assert!(
+            ours[i] == theirs,
+            "case {i}: our encoding differs from the reference's"
+        );
+        assert!(
+            unb64(&ref_decoded[i]) == *case,
+            "case {i}: the reference did not decode ours"
+        );
+        assert!(
+            codec.decode(&theirs).unwrap() == *case,
+            "case {i}: we did not decode the reference's"
+        );
     }
 }

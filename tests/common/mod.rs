@@ -47,5 +47,7 @@ pub fn b64(bytes: &[u8]) -> String {
 
 pub fn unb64(text: &serde_json::Value) -> Vec<u8> {
     use base64::Engine;
-    base64::engine::general_purpose::STANDARD.decode(text.as_str().unwrap()).unwrap()
+    base64::engine::general_purpose::STANDARD
+        .decode(text.as_str().unwrap())
+        .unwrap()
 }
