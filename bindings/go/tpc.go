@@ -1,0 +1,400 @@
+// Package tpc is the Go binding of temporal-payload-codec: one Temporal payload codec,
+// written once in Rust and bound by every SDK language, so Go, Java, .NET and Python workers
+// produce and read the very same bytes.
+//
+// A *Codec is a go.temporal.io/sdk/converter.PayloadCodec:
+//
+//	codec := tpc.Default() // the reference snappy codec
+//	dc := converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), codec)
+//	c, err := client.Dial(client.Options{DataConverter: dc})
+//
+// Encryption, zlib and the other options of the C builder are set with New.
+package tpc
+
+/*
+#include <stdlib.h>
+#include "temporal_payload_codec.h"
+
+// One crossing per call, with the out and err buffers living in C's frame and returned by
+// value: passing the addresses of Go variables would make them escape to the heap, costing
+// two allocations per call.
+typedef struct {
+	tpc_status status;
+	tpc_buffer out;
+	tpc_buffer err;
+} tpcgo_result;
+
+static tpcgo_result tpcgo_call(const tpc_codec *codec, int decode, const uint8_t *in, size_t len) {
+	tpcgo_result r = {0};
+	if (codec == NULL) {
+		r.status = decode ? tpc_decode(in, len, &r.out, &r.err) : tpc_encode(in, len, &r.out, &r.err);
+	} else {
+		r.status = decode ? tpc_codec_decode(codec, in, len, &r.out, &r.err)
+		                  : tpc_codec_encode(codec, in, len, &r.out, &r.err);
+	}
+	return r;
+}
+
+static void tpcgo_free(tpc_buffer b) { tpc_buffer_free(&b); }
+
+// The library never keeps the input pointer nor calls back into Go, so cgo may leave the
+// marshaled input where it is and skip the callback bookkeeping.
+#cgo noescape tpcgo_call
+#cgo nocallback tpcgo_call
+#cgo noescape tpcgo_free
+#cgo nocallback tpcgo_free
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"unsafe"
+
+	commonpb "go.temporal.io/api/common/v1"
+	"google.golang.org/protobuf/proto"
+)
+
+// ABIVersion is the C ABI version this package was written against. The package refuses to
+// initialize against a library or header reporting another one.
+const ABIVersion = 1
+
+func init() {
+	if err := checkABI(uint32(C.tpc_abi_version()), uint32(C.TPC_ABI_VERSION)); err != nil {
+		// Calling into a library whose ABI differs is undefined behaviour, so no call may
+		// happen: failing at start-up with the reason beats corrupt payloads later.
+		panic(err)
+	}
+}
+
+func checkABI(library, header uint32) error {
+	if library == ABIVersion && header == ABIVersion {
+		return nil
+	}
+	return fmt.Errorf("tpc: C ABI mismatch: the loaded libtemporal_payload_codec (version %s) implements ABI %d, "+
+		"the header cgo compiled against declares %d, and this Go package expects %d; "+
+		"build the library and this package from the same checkout (scripts/build-lib.sh)",
+		Version(), library, header, ABIVersion)
+}
+
+// Version is the version of the loaded library, e.g. "0.1.0".
+func Version() string { return C.GoString(C.tpc_version()) }
+
+// Compression selects the compression layer of encoding. Decoding peels every layer the
+// library knows, whatever is configured here.
+type Compression uint32
+
+const (
+	// CompressionNone writes no compression layer.
+	CompressionNone Compression = C.TPC_COMPRESSION_NONE
+	// CompressionSnappy is binary/snappy in the framing format: the reference codec, and the
+	// default.
+	CompressionSnappy Compression = C.TPC_COMPRESSION_SNAPPY
+	// CompressionSnappyRaw is binary/snappy as one raw block, the Go codec-server sample's
+	// dialect.
+	CompressionSnappyRaw Compression = C.TPC_COMPRESSION_SNAPPY_RAW
+	// CompressionZlib is binary/zlib as converter.NewZlibCodec and Java's ZlibPayloadCodec
+	// write it.
+	CompressionZlib Compression = C.TPC_COMPRESSION_ZLIB
+)
+
+// Option configures New. Options mirror the C builder.
+type Option func(*builder)
+
+type builder struct {
+	ptr *C.tpc_codec_builder
+	// Only errors found on the Go side; the C builder records its own and build reports the
+	// first of them with its message.
+	err error
+}
+
+func (b *builder) fail(format string, args ...any) {
+	if b.err == nil {
+		b.err = &Error{Op: "new", Status: ErrInvalidArgument, Message: fmt.Sprintf(format, args...)}
+	}
+}
+
+// cString refuses ids with a NUL byte, which C would silently cut short: a key registered as
+// "a\x00b" must not answer to "a".
+func (b *builder) cString(what, s string) (*C.char, bool) {
+	if strings.IndexByte(s, 0) >= 0 {
+		b.fail("%s %q contains a NUL byte", what, s)
+		return nil, false
+	}
+	return C.CString(s), true
+}
+
+// WithCompression sets the compression layer (default CompressionSnappy).
+func WithCompression(c Compression) Option {
+	return func(b *builder) { C.tpc_codec_builder_set_compression(b.ptr, C.uint32_t(c)) }
+}
+
+// WithOnlyIfSmaller keeps a payload unwrapped unless compression makes it strictly smaller,
+// as the Go and Java SDKs' zlib codecs do. Off by default: the reference codec always wraps.
+func WithOnlyIfSmaller(on bool) Option {
+	return func(b *builder) {
+		var v C.uint32_t
+		if on {
+			v = 1
+		}
+		C.tpc_codec_builder_set_only_if_smaller(b.ptr, v)
+	}
+}
+
+// WithZlibLevel sets the zlib level, 0 to 9 (default 6, as the SDKs).
+func WithZlibLevel(level int) Option {
+	return func(b *builder) {
+		if level < 0 || level > 9 {
+			b.fail("zlib level %d is out of range 0 to 9", level)
+			return
+		}
+		C.tpc_codec_builder_set_zlib_level(b.ptr, C.uint32_t(level))
+	}
+}
+
+// WithKey adds a 32-byte AES-256 key under id. Add as many as histories need: decoding picks
+// the key a payload names, so old keys keep decrypting after a rotation. The bytes are copied.
+func WithKey(id string, key []byte) Option {
+	return func(b *builder) {
+		cid, ok := b.cString("key id", id)
+		if !ok {
+			return
+		}
+		defer C.free(unsafe.Pointer(cid))
+		var p *C.uint8_t
+		if len(key) > 0 {
+			p = (*C.uint8_t)(unsafe.Pointer(&key[0]))
+		}
+		C.tpc_codec_builder_add_key(b.ptr, cid, p, C.size_t(len(key)))
+		runtime.KeepAlive(key)
+	}
+}
+
+// WithEncryptionKey encrypts with the key added under id (AES-256-GCM, the layout of the
+// Temporal samples). Encryption is on exactly when this option is given.
+func WithEncryptionKey(id string) Option {
+	return func(b *builder) {
+		cid, ok := b.cString("encryption key id", id)
+		if !ok {
+			return
+		}
+		defer C.free(unsafe.Pointer(cid))
+		C.tpc_codec_builder_set_encryption_key(b.ptr, cid)
+	}
+}
+
+// WithMaxDecodedSize caps the decoded size of one payload, per layer (default 64 MiB), so a
+// hostile or corrupt payload cannot make the decoder allocate without bound.
+func WithMaxDecodedSize(maxBytes int) Option {
+	return func(b *builder) {
+		if maxBytes < 1 {
+			b.fail("max decoded size %d must be at least 1 byte", maxBytes)
+			return
+		}
+		C.tpc_codec_builder_set_max_decoded_size(b.ptr, C.size_t(maxBytes))
+	}
+}
+
+// Codec is a converter.PayloadCodec backed by the shared Rust codec. It is safe for use by
+// any number of goroutines at once. Call Close when done; a Codec that is garbage collected
+// without Close is released too, but only at the collector's pace.
+type Codec struct {
+	// mu orders Close after every call in flight: the C codec must not be freed under a
+	// running encode. Calls share the read lock, so they run in parallel.
+	mu      sync.RWMutex
+	ptr     *C.tpc_codec // nil for the default codec, which has no C object
+	closed  bool
+	shared  bool // Default(): Close is a no-op
+	cleanup runtime.Cleanup
+}
+
+var defaultCodec = &Codec{shared: true}
+
+// Default returns the shared default codec: the reference snappy codec of Temporal's
+// documentation (snappy framing format, metadata {"encoding": "binary/snappy"}), byte for
+// byte. It holds no keys, so it passes encrypted payloads through. Its Close does nothing.
+func Default() *Codec { return defaultCodec }
+
+// New builds a codec from options; with none, it behaves like Default.
+func New(opts ...Option) (*Codec, error) {
+	b := &builder{ptr: C.tpc_codec_builder_new()}
+	if b.ptr == nil {
+		return nil, &Error{Op: "new", Status: ErrInternal, Message: "tpc_codec_builder_new returned NULL"}
+	}
+	for _, o := range opts {
+		o(b)
+	}
+	if b.err != nil {
+		C.tpc_codec_builder_free(b.ptr)
+		return nil, b.err
+	}
+	var ptr *C.tpc_codec
+	var errBuf C.tpc_buffer
+	// Consumes the builder on success and failure alike.
+	if st := C.tpc_codec_build(b.ptr, &ptr, &errBuf); st != C.TPC_OK {
+		return nil, newError("new", st, &errBuf)
+	}
+	c := &Codec{ptr: ptr}
+	// A safety net only: Close is the way to release a codec promptly.
+	c.cleanup = runtime.AddCleanup(c, func(p *C.tpc_codec) { C.tpc_codec_free(p) }, ptr)
+	return c, nil
+}
+
+// Close releases the codec. It waits for calls in flight; later calls return ErrClosed.
+// Closing twice is harmless.
+func (c *Codec) Close() error {
+	if c.shared {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	c.cleanup.Stop()
+	C.tpc_codec_free(c.ptr)
+	c.ptr = nil
+	return nil
+}
+
+// Encode compresses and, if configured, encrypts each payload, returning as many payloads in
+// the same order. The input is not modified.
+func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	return c.run("encode", payloads)
+}
+
+// Decode peels every layer this library knows (binary/encrypted when the codec holds keys,
+// binary/zlib, binary/snappy in both dialects) and passes other payloads through untouched.
+func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	return c.run("decode", payloads)
+}
+
+// Deterministic marshaling sorts metadata map keys: Go randomizes map order, and the same
+// payload must always give the same bytes, the same bytes other languages give.
+var marshalOptions = proto.MarshalOptions{Deterministic: true}
+
+// Marshal buffers are reused: C reads them only during the call, and a fresh buffer the size
+// of the batch per call is an allocation and a zeroing the library does not need.
+var inputPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// Buffers larger than this are dropped rather than pooled, so one huge batch does not pin
+// its memory for the life of the process.
+const maxPooledInput = 4 << 20
+
+func (c *Codec) run(op string, payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	buf := inputPool.Get().(*[]byte)
+	in, err := marshalOptions.MarshalAppend((*buf)[:0], &commonpb.Payloads{Payloads: payloads})
+	if err != nil {
+		inputPool.Put(buf)
+		return nil, fmt.Errorf("tpc: %s: marshal payloads: %w", op, err)
+	}
+	out, err := c.call(op, in)
+	if cap(in) <= maxPooledInput {
+		*buf = in
+		inputPool.Put(buf)
+	}
+	return out, err
+}
+
+// call runs one encode or decode over serialized Payloads and parses the result.
+func (c *Codec) call(op string, in []byte) ([]*commonpb.Payload, error) {
+	var p *C.uint8_t
+	if len(in) > 0 {
+		p = (*C.uint8_t)(unsafe.Pointer(&in[0]))
+	}
+	return c.callPtr(op, p, len(in))
+}
+
+// callPtr is call with the pointer and length apart, so tests can pass what Go slices cannot
+// express (a NULL pointer with a length).
+func (c *Codec) callPtr(op string, p *C.uint8_t, n int) ([]*commonpb.Payload, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.closed {
+		return nil, ErrClosed
+	}
+	var decode C.int
+	if op == "decode" {
+		decode = 1
+	}
+	r := C.tpcgo_call(c.ptr, decode, p, C.size_t(n))
+	// The cleanup must not free the C codec while C runs: keep c reachable until here.
+	runtime.KeepAlive(c)
+	if r.status != C.TPC_OK {
+		return nil, newError(op, r.status, &r.err)
+	}
+	// Parsed straight from C memory: protobuf-go copies every bytes and string field out of
+	// its input (TestUnmarshalDoesNotAlias guards this), so this is the one copy into Go
+	// memory, and the C buffer is freed as soon as parsing ends.
+	var result commonpb.Payloads
+	err := proto.Unmarshal(unsafe.Slice((*byte)(unsafe.Pointer(r.out.data)), int(r.out.len)), &result)
+	C.tpcgo_free(r.out)
+	if err != nil {
+		// The library returned bytes protobuf-go cannot parse: a bug on one side or the other.
+		return nil, &Error{Op: op, Status: ErrInternal, Message: "parse the library's output: " + err.Error()}
+	}
+	if result.Payloads == nil {
+		// Callers index and range over the result; an empty batch stays a non-nil slice.
+		result.Payloads = []*commonpb.Payload{}
+	}
+	return result.Payloads, nil
+}
+
+// ErrClosed is returned by calls on a Codec after Close.
+var ErrClosed = errors.New("tpc: codec is closed")
+
+// Status is a status code of the C library. The exported Err* constants are its failure
+// codes; test for them with errors.Is(err, tpc.ErrCorruptPayload).
+type Status uint32
+
+// Error returns the library's description of the status (tpc_status_str).
+func (s Status) Error() string { return "tpc: " + C.GoString(C.tpc_status_str(C.uint32_t(s))) }
+
+const (
+	// ErrNullArgument: a NULL pointer reached the library (a binding bug).
+	ErrNullArgument Status = C.TPC_ERR_NULL_ARGUMENT
+	// ErrInvalidArgument: an option was out of range, or keys were misconfigured.
+	ErrInvalidArgument Status = C.TPC_ERR_INVALID_ARGUMENT
+	// ErrMalformedInput: the input is not a valid Payloads, or a Payload in it is malformed.
+	ErrMalformedInput Status = C.TPC_ERR_MALFORMED_INPUT
+	// ErrCorruptPayload: an encoded payload's data does not decode.
+	ErrCorruptPayload Status = C.TPC_ERR_CORRUPT_PAYLOAD
+	// ErrLimitExceeded: a decoded payload would exceed the maximum size, or layers nest too deep.
+	ErrLimitExceeded Status = C.TPC_ERR_LIMIT_EXCEEDED
+	// ErrUnknownKey: an encrypted payload names a key id the codec does not hold.
+	ErrUnknownKey Status = C.TPC_ERR_UNKNOWN_KEY
+	// ErrDecryptFailed: authenticated decryption failed (wrong key or tampered payload).
+	ErrDecryptFailed Status = C.TPC_ERR_DECRYPT_FAILED
+	// ErrInternal: a caught panic or an OS failure in the library; worth a bug report.
+	ErrInternal Status = C.TPC_ERR_INTERNAL
+)
+
+// Error is a failure reported by the library: the status and its message, which names the
+// payload index and the fault (never key bytes or payload data).
+type Error struct {
+	Op      string // "new", "encode" or "decode"
+	Status  Status
+	Message string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("tpc: %s: %s: %s", e.Op, C.GoString(C.tpc_status_str(C.uint32_t(e.Status))), e.Message)
+}
+
+// Unwrap makes errors.Is(err, tpc.ErrCorruptPayload) and friends work.
+func (e *Error) Unwrap() error { return e.Status }
+
+// newError takes ownership of errBuf and frees it.
+func newError(op string, st C.tpc_status, errBuf *C.tpc_buffer) error {
+	var msg string
+	if errBuf.data != nil {
+		// Not NUL-terminated: the length is the only end marker.
+		msg = C.GoStringN((*C.char)(unsafe.Pointer(errBuf.data)), C.int(errBuf.len))
+	}
+	C.tpcgo_free(*errBuf)
+	return &Error{Op: op, Status: Status(st), Message: msg}
+}
