@@ -287,10 +287,14 @@ const maxPooledInput = 4 << 20
 
 func (c *Codec) run(op string, payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
 	buf := inputPool.Get().(*[]byte)
-	in, err := marshalOptions.MarshalAppend((*buf)[:0], &commonpb.Payloads{Payloads: payloads})
-	if err != nil {
-		inputPool.Put(buf)
-		return nil, fmt.Errorf("tpc: %s: marshal payloads: %w", op, err)
+	in, ok := appendPayloadsFast((*buf)[:0], payloads)
+	if !ok {
+		var err error
+		in, err = marshalOptions.MarshalAppend((*buf)[:0], &commonpb.Payloads{Payloads: payloads})
+		if err != nil {
+			inputPool.Put(buf)
+			return nil, fmt.Errorf("tpc: %s: marshal payloads: %w", op, err)
+		}
 	}
 	out, err := c.call(op, in)
 	if cap(in) <= maxPooledInput {
@@ -327,21 +331,19 @@ func (c *Codec) callPtr(op string, p *C.uint8_t, n int) ([]*commonpb.Payload, er
 	if r.status != C.TPC_OK {
 		return nil, newError(op, r.status, &r.err)
 	}
-	// Parsed straight from C memory: protobuf-go copies every bytes and string field out of
-	// its input (TestUnmarshalDoesNotAlias guards this), so this is the one copy into Go
-	// memory, and the C buffer is freed as soon as parsing ends.
-	var result commonpb.Payloads
-	err := proto.Unmarshal(unsafe.Slice((*byte)(unsafe.Pointer(r.out.data)), int(r.out.len)), &result)
+	// The one copy into Go memory; the C buffer goes back at once. The parsed payloads' data
+	// and metadata values are subslices of this copy, not copies of their own.
+	src := unsafe.Slice((*byte)(unsafe.Pointer(r.out.data)), int(r.out.len))
+	// make+copy of len(src) is compiled to an allocation without zeroing.
+	result := make([]byte, len(src))
+	copy(result, src)
 	C.tpcgo_free(r.out)
+	payloads, err := parsePayloadsInto(result)
 	if err != nil {
-		// The library returned bytes protobuf-go cannot parse: a bug on one side or the other.
+		// The library returned bytes that do not parse: a bug on one side or the other.
 		return nil, &Error{Op: op, Status: ErrInternal, Message: "parse the library's output: " + err.Error()}
 	}
-	if result.Payloads == nil {
-		// Callers index and range over the result; an empty batch stays a non-nil slice.
-		result.Payloads = []*commonpb.Payload{}
-	}
-	return result.Payloads, nil
+	return payloads, nil
 }
 
 // ErrClosed is returned by calls on a Codec after Close.

@@ -1,0 +1,74 @@
+package tpc
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/sdk/converter"
+	"google.golang.org/protobuf/proto"
+)
+
+// The batches every language's benchmark reads (cargo run --release --example bench_data).
+var benchBatches = []string{"100x200", "16x4096", "4x65536", "1x1048576"}
+
+func loadBenchBatch(b *testing.B, name string) []*commonpb.Payload {
+	dir := os.Getenv("TPC_BENCH_DATA")
+	if dir == "" {
+		b.Fatal("TPC_BENCH_DATA must name the directory bench_data wrote (bindings/go/bench.sh sets it)")
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "batch-"+name+".bin"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return parsePayloads(b, raw)
+}
+
+// BenchmarkCodecs runs the three codecs side by side on each batch; decode benchmarks decode
+// the codec's own encoding. Names are batch/op/codec so bench.sh can pair them up.
+func BenchmarkCodecs(b *testing.B) {
+	codecs := []struct {
+		name  string
+		codec converter.PayloadCodec
+	}{
+		{"tpc", Default()},
+		{"gosnappy", newGoSnappyCodec()},
+		{"sdkzlib", converter.NewZlibCodec(converter.ZlibCodecOptions{AlwaysEncode: true})},
+	}
+	for _, batch := range benchBatches {
+		in := loadBenchBatch(b, batch)
+		size := int64(proto.Size(&commonpb.Payloads{Payloads: in}))
+		for _, c := range codecs {
+			encoded, err := c.codec.Encode(in)
+			if err != nil {
+				b.Fatal(err)
+			}
+			// A codec that does not round-trip would time nothing useful.
+			decoded, err := c.codec.Decode(encoded)
+			if err != nil {
+				b.Fatal(err)
+			}
+			assertSamePayloads(b, decoded, in)
+			b.Run(fmt.Sprintf("%s/encode/%s", batch, c.name), func(b *testing.B) {
+				b.SetBytes(size)
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := c.codec.Encode(in); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run(fmt.Sprintf("%s/decode/%s", batch, c.name), func(b *testing.B) {
+				b.SetBytes(size)
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := c.codec.Decode(encoded); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}

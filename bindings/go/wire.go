@@ -1,0 +1,198 @@
+package tpc
+
+import (
+	"slices"
+	"unicode/utf8"
+
+	commonpb "go.temporal.io/api/common/v1"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+)
+
+// Hand-written protobuf for the common shape of a Payload (string-keyed metadata and data).
+// Through protobuf-go, marshaling the input and parsing the output cost twice the codec
+// itself on small payloads (reflection, a sort allocation per map, a copy per bytes field).
+// Anything else (external_payloads, unknown fields, unusual encodings) goes through
+// protobuf-go, so the result is always what protobuf-go gives (wire_test.go checks both).
+
+// appendPayloadsFast appends what proto.MarshalOptions{Deterministic: true} writes for
+// Payloads{payloads}, or reports false when a payload needs protobuf-go.
+func appendPayloadsFast(b []byte, payloads []*commonpb.Payload) ([]byte, bool) {
+	for _, p := range payloads {
+		if p == nil || len(p.ExternalPayloads) > 0 || len(p.ProtoReflect().GetUnknown()) > 0 {
+			return b, false
+		}
+	}
+	var keys [8]string
+	for _, p := range payloads {
+		size := payloadSize(p)
+		b = protowire.AppendTag(b, 1, protowire.BytesType)
+		b = protowire.AppendVarint(b, uint64(size))
+		// Deterministic order is ascending key order, as protobuf-go sorts map keys.
+		ks := keys[:0]
+		if len(p.Metadata) > len(keys) {
+			ks = make([]string, 0, len(p.Metadata))
+		}
+		for k := range p.Metadata {
+			ks = append(ks, k)
+		}
+		slices.Sort(ks)
+		for _, k := range ks {
+			v := p.Metadata[k]
+			b = protowire.AppendTag(b, 1, protowire.BytesType)
+			b = protowire.AppendVarint(b, uint64(entrySize(k, v)))
+			b = protowire.AppendTag(b, 1, protowire.BytesType)
+			b = protowire.AppendString(b, k)
+			b = protowire.AppendTag(b, 2, protowire.BytesType)
+			b = protowire.AppendBytes(b, v)
+		}
+		if len(p.Data) > 0 {
+			b = protowire.AppendTag(b, 2, protowire.BytesType)
+			b = protowire.AppendBytes(b, p.Data)
+		}
+	}
+	return b, true
+}
+
+// protobuf-go writes both key and value of a map entry even when empty.
+func entrySize(k string, v []byte) int {
+	return 1 + protowire.SizeBytes(len(k)) + 1 + protowire.SizeBytes(len(v))
+}
+
+func payloadSize(p *commonpb.Payload) int {
+	n := 0
+	for k, v := range p.Metadata {
+		n += 1 + protowire.SizeBytes(entrySize(k, v))
+	}
+	if len(p.Data) > 0 {
+		n += 1 + protowire.SizeBytes(len(p.Data))
+	}
+	return n
+}
+
+// parsePayloadsInto parses serialized Payloads. buf must be Go memory that the result may keep:
+// data and metadata values are capacity-limited subslices of it, so the batch costs one copy
+// of the library's output (done by the caller) and no copy per field.
+func parsePayloadsInto(buf []byte) ([]*commonpb.Payload, error) {
+	count, ok := countPayloads(buf)
+	if !ok {
+		return parseSlow(buf)
+	}
+	structs := make([]commonpb.Payload, count)
+	out := make([]*commonpb.Payload, count)
+	b := buf
+	for i := range out {
+		_, _, n := protowire.ConsumeTag(b)
+		b = b[n:]
+		v, n := protowire.ConsumeBytes(b)
+		b = b[n:]
+		p := &structs[i]
+		if !parsePayloadFast(p, v) {
+			proto.Reset(p)
+			if err := proto.Unmarshal(v, p); err != nil {
+				return nil, err
+			}
+		}
+		out[i] = p
+	}
+	return out, nil
+}
+
+func parseSlow(buf []byte) ([]*commonpb.Payload, error) {
+	var ps commonpb.Payloads
+	if err := proto.Unmarshal(buf, &ps); err != nil {
+		return nil, err
+	}
+	if ps.Payloads == nil {
+		ps.Payloads = []*commonpb.Payload{}
+	}
+	return ps.Payloads, nil
+}
+
+// countPayloads reports false unless buf is a clean sequence of field-1 elements.
+func countPayloads(b []byte) (int, bool) {
+	count := 0
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 || num != 1 || typ != protowire.BytesType {
+			return 0, false
+		}
+		b = b[n:]
+		_, n = protowire.ConsumeBytes(b)
+		if n < 0 {
+			return 0, false
+		}
+		b = b[n:]
+		count++
+	}
+	return count, true
+}
+
+func capped(v []byte) []byte { return v[:len(v):len(v)] }
+
+// parsePayloadFast fills p from b when b has only metadata entries written key-then-value
+// and data; on anything else it reports false and the caller uses protobuf-go.
+func parsePayloadFast(p *commonpb.Payload, b []byte) bool {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 || typ != protowire.BytesType {
+			return false
+		}
+		b = b[n:]
+		v, n := protowire.ConsumeBytes(b)
+		if n < 0 {
+			return false
+		}
+		b = b[n:]
+		switch num {
+		case 1:
+			k, val, ok := parseEntry(v)
+			if !ok {
+				return false
+			}
+			if p.Metadata == nil {
+				p.Metadata = make(map[string][]byte, 2)
+			}
+			p.Metadata[k] = val
+		case 2:
+			p.Data = capped(v)
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func parseEntry(b []byte) (string, []byte, bool) {
+	num, typ, n := protowire.ConsumeTag(b)
+	if n < 0 || num != 1 || typ != protowire.BytesType {
+		return "", nil, false
+	}
+	b = b[n:]
+	k, n := protowire.ConsumeBytes(b)
+	if n < 0 || !utf8.Valid(k) {
+		return "", nil, false
+	}
+	b = b[n:]
+	num, typ, n = protowire.ConsumeTag(b)
+	if n < 0 || num != 2 || typ != protowire.BytesType {
+		return "", nil, false
+	}
+	b = b[n:]
+	v, n := protowire.ConsumeBytes(b)
+	if n < 0 || n != len(b) {
+		return "", nil, false
+	}
+	return internKey(k), capped(v), true
+}
+
+// The keys the library writes, without an allocation each.
+func internKey(k []byte) string {
+	switch string(k) {
+	case "encoding":
+		return "encoding"
+	case "encryption-key-id":
+		return "encryption-key-id"
+	}
+	return string(k)
+}
