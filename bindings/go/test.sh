@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The Go binding's tests, runnable on a fresh machine with Go, Rust and pkg-config:
+#   bindings/go/test.sh
+# Builds the library, then: gofmt, go vet, go test -race with the shared library, the same
+# with the static library (-tags tpc_static, checked to need no .so), and the examples.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+examples="$repo/examples/go"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "build the library"
+PKG_CONFIG_PATH=$("$repo/scripts/build-lib.sh" | tail -1)
+export PKG_CONFIG_PATH
+
+step "gofmt"
+unformatted=$(gofmt -l "$here" "$examples")
+if [ -n "$unformatted" ]; then
+  echo "not gofmt-formatted:"; echo "$unformatted"; exit 1
+fi
+
+step "go vet"
+(cd "$here" && go vet ./... && go vet -tags tpc_static ./...)
+(cd "$examples" && go vet ./...)
+
+step "go test -race (shared library)"
+(cd "$here" && go test -race -count=1 ./...)
+
+step "go test -race -tags tpc_static (static library)"
+(cd "$here" && go test -race -count=1 -tags tpc_static ./...)
+bin=$(mktemp -d)
+trap 'rm -rf "$bin"' EXIT
+(cd "$here" && go test -c -tags tpc_static -o "$bin/static.test" .)
+if readelf -d "$bin/static.test" | grep -q 'libtemporal_payload_codec'; then
+  echo "the tpc_static build still needs libtemporal_payload_codec.so"; exit 1
+fi
+# Run from elsewhere with no library path: a static binary must not need the .so.
+(cd "$bin" && env -u LD_LIBRARY_PATH TPC_VECTORS="$repo/../shared/vectors/reference-snappy.json" \
+  ./static.test -test.run 'TestSharedVectors|TestErrorStatuses' -test.count=1) ||
+  { echo "static test binary failed"; exit 1; }
+
+step "examples: test and build (shared and static)"
+mkdir -p "$bin/shared" "$bin/static"
+(cd "$examples" && go test -race -count=1 ./... &&
+  go build -o "$bin/shared/" ./worker ./starter &&
+  go build -tags tpc_static -o "$bin/static/" ./worker ./starter)
+if readelf -d "$bin/static/worker" | grep -q 'libtemporal_payload_codec'; then
+  echo "the static worker still needs libtemporal_payload_codec.so"; exit 1
+fi
+echo
+echo "Go binding: all checks passed"
