@@ -35,6 +35,7 @@ func BenchmarkCodecs(b *testing.B) {
 	}{
 		{"tpc", Default()},
 		{"gosnappy", newGoSnappyCodec()},
+		{"gosnappynaive", goSnappyNaive{}},
 		{"sdkzlib", converter.NewZlibCodec(converter.ZlibCodecOptions{AlwaysEncode: true})},
 	}
 	for _, batch := range benchBatches {

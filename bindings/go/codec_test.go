@@ -340,15 +340,22 @@ func TestSnappyInteropWithGolangSnappy(t *testing.T) {
 			t.Fatalf("payload %d: golang/snappy read different bytes", i)
 		}
 	}
-	theirs, err := newGoSnappyCodec().Encode(in)
-	if err != nil {
-		t.Fatal(err)
+	for _, goCodec := range []converter.PayloadCodec{newGoSnappyCodec(), goSnappyNaive{}} {
+		theirs, err := goCodec.Encode(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := Default().Decode(theirs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertSamePayloads(t, back, in)
+		mine, err := goCodec.Decode(ours)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertSamePayloads(t, mine, in)
 	}
-	back, err := Default().Decode(theirs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertSamePayloads(t, back, in)
 
 	raw, err := mustNew(t, WithCompression(CompressionSnappyRaw)).Encode(in)
 	if err != nil {

@@ -84,3 +84,46 @@ func (c *goSnappyCodec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payloa
 func readAllSnappy(data []byte) ([]byte, error) {
 	return io.ReadAll(snappy.NewReader(bytes.NewReader(data)))
 }
+
+// goSnappyNaive is the same format written the way the SDK writes its zlib codec: a new
+// buffered writer and reader per payload, and io.ReadAll.
+type goSnappyNaive struct{}
+
+func (goSnappyNaive) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	out := make([]*commonpb.Payload, len(payloads))
+	for i, p := range payloads {
+		b, err := proto.Marshal(p)
+		if err != nil {
+			return nil, err
+		}
+		var buf bytes.Buffer
+		w := snappy.NewBufferedWriter(&buf)
+		if _, err := w.Write(b); err != nil {
+			return nil, err
+		}
+		if err := w.Close(); err != nil {
+			return nil, err
+		}
+		out[i] = &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("binary/snappy")}, Data: buf.Bytes()}
+	}
+	return out, nil
+}
+
+func (goSnappyNaive) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	out := make([]*commonpb.Payload, len(payloads))
+	for i, p := range payloads {
+		if string(p.Metadata["encoding"]) != "binary/snappy" {
+			out[i] = p
+			continue
+		}
+		b, err := readAllSnappy(p.Data)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = &commonpb.Payload{}
+		if err := proto.Unmarshal(b, out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
