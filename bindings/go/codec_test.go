@@ -461,11 +461,10 @@ func TestGoEncryptionSampleLayout(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		for i, p := range written {
+		for _, p := range written {
 			if len(p.Data) < 12+16 || string(p.Metadata["encoding"]) != "binary/encrypted" {
 				t.Fatalf("sample wrote an unexpected layout: %v", p)
 			}
-			_ = i
 		}
 		got, err := ours.Decode(written)
 		if err != nil {
@@ -775,6 +774,7 @@ func TestClose(t *testing.T) {
 // A codec dropped without Close is freed by its cleanup, and that cannot race with a call.
 func TestCleanupSafetyNet(t *testing.T) {
 	in := testBatch(t)
+	before := freedByCleanup.Load()
 	for i := 0; i < 50; i++ {
 		c, err := New(WithKey("k", key32(byte(i))), WithEncryptionKey("k"))
 		if err != nil {
@@ -785,7 +785,29 @@ func TestCleanupSafetyNet(t *testing.T) {
 		}
 		runtime.GC()
 	}
-	runtime.GC()
+	// Cleanups run on their own goroutine after a collection finds a codec unreachable.
+	waitFreed := func(want int64, patience time.Duration) int64 {
+		deadline := time.Now().Add(patience)
+		for freedByCleanup.Load()-before < want && time.Now().Before(deadline) {
+			runtime.GC()
+			time.Sleep(10 * time.Millisecond)
+		}
+		return freedByCleanup.Load() - before
+	}
+	if got := waitFreed(50, 5*time.Second); got != 50 {
+		t.Fatalf("the cleanup released %d of 50 dropped codecs", got)
+	}
+	// Closed codecs are released by Close; the cleanup must not free them again.
+	for i := 0; i < 20; i++ {
+		c, err := New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	}
+	if got := waitFreed(51, 300*time.Millisecond); got != 50 {
+		t.Fatalf("the cleanup ran for closed codecs: %d releases for 50 dropped codecs", got)
+	}
 }
 
 func TestCheckABI(t *testing.T) {

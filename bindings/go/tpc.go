@@ -52,6 +52,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	commonpb "go.temporal.io/api/common/v1"
@@ -200,7 +201,8 @@ func WithMaxDecodedSize(maxBytes int) Option {
 
 // Codec is a converter.PayloadCodec backed by the shared Rust codec. It is safe for use by
 // any number of goroutines at once. Call Close when done; a Codec that is garbage collected
-// without Close is released too, but only at the collector's pace.
+// without Close is released too, but only at the collector's pace. The zero Codec behaves
+// like Default.
 type Codec struct {
 	// mu orders Close after every call in flight: the C codec must not be freed under a
 	// running encode. Calls share the read lock, so they run in parallel.
@@ -212,6 +214,9 @@ type Codec struct {
 }
 
 var defaultCodec = &Codec{shared: true}
+
+// Counts codecs the safety net released, so a test can see it work.
+var freedByCleanup atomic.Int64
 
 // Default returns the shared default codec: the reference snappy codec of Temporal's
 // documentation (snappy framing format, metadata {"encoding": "binary/snappy"}), byte for
@@ -239,7 +244,10 @@ func New(opts ...Option) (*Codec, error) {
 	}
 	c := &Codec{ptr: ptr}
 	// A safety net only: Close is the way to release a codec promptly.
-	c.cleanup = runtime.AddCleanup(c, func(p *C.tpc_codec) { C.tpc_codec_free(p) }, ptr)
+	c.cleanup = runtime.AddCleanup(c, func(p *C.tpc_codec) {
+		C.tpc_codec_free(p)
+		freedByCleanup.Add(1)
+	}, ptr)
 	return c, nil
 }
 
