@@ -318,7 +318,11 @@ func (c *Codec) call(op string, in []byte) ([]*commonpb.Payload, error) {
 	if len(in) > 0 {
 		p = (*C.uint8_t)(unsafe.Pointer(&in[0]))
 	}
-	return c.callPtr(op, p, len(in))
+	out, err := c.callPtr(op, p, len(in))
+	// Only the C-typed pointer reached callPtr: keep the Go buffer it points into alive
+	// until C is done reading it.
+	runtime.KeepAlive(in)
+	return out, err
 }
 
 // callPtr is call with the pointer and length apart, so tests can pass what Go slices cannot
