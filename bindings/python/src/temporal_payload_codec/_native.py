@@ -1,0 +1,115 @@
+"""The C ABI through ctypes: locating the library, declaring every function, the ABI check.
+
+Every function gets ``argtypes`` and ``restype``: without them ctypes assumes ``int`` and
+truncates 64-bit pointers. The library is opened with ``ctypes.CDLL`` (not ``PyDLL``), so
+ctypes releases the GIL for the duration of each call: other Python threads run while a
+batch is being compressed or encrypted.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from pathlib import Path
+from typing import Any, Final
+
+from ._errors import error_for
+
+#: The ABI this binding was written against (``TPC_ABI_VERSION`` of the header).
+ABI_VERSION: Final = 1
+
+LIBRARY_FILE: Final = "libtemporal_payload_codec.so"
+LIBRARY_ENV: Final = "TPC_LIBRARY_PATH"
+
+
+class Buffer(ctypes.Structure):
+    """``tpc_buffer``: bytes owned by the library, released with ``tpc_buffer_free``."""
+
+    _fields_ = [("data", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+
+
+_status = ctypes.c_uint32
+_bytes_in = ctypes.c_char_p  # bytes are passed by pointer to their own storage, not copied
+_buffer_p = ctypes.POINTER(Buffer)
+_handle = ctypes.c_void_p  # tpc_codec* and tpc_codec_builder* are opaque
+
+_SIGNATURES: Final[dict[str, tuple[list[Any], Any]]] = {
+    "tpc_encode": ([_bytes_in, ctypes.c_size_t, _buffer_p, _buffer_p], _status),
+    "tpc_decode": ([_bytes_in, ctypes.c_size_t, _buffer_p, _buffer_p], _status),
+    "tpc_codec_encode": ([_handle, _bytes_in, ctypes.c_size_t, _buffer_p, _buffer_p], _status),
+    "tpc_codec_decode": ([_handle, _bytes_in, ctypes.c_size_t, _buffer_p, _buffer_p], _status),
+    "tpc_codec_builder_new": ([], _handle),
+    "tpc_codec_builder_set_max_decoded_size": ([_handle, ctypes.c_size_t], _status),
+    "tpc_codec_builder_set_compression": ([_handle, ctypes.c_uint32], _status),
+    "tpc_codec_builder_set_only_if_smaller": ([_handle, ctypes.c_uint32], _status),
+    "tpc_codec_builder_set_zlib_level": ([_handle, ctypes.c_uint32], _status),
+    "tpc_codec_builder_add_key": ([_handle, ctypes.c_char_p, _bytes_in, ctypes.c_size_t], _status),
+    "tpc_codec_builder_set_encryption_key": ([_handle, ctypes.c_char_p], _status),
+    "tpc_codec_build": ([_handle, ctypes.POINTER(_handle), _buffer_p], _status),
+    "tpc_codec_builder_free": ([_handle], None),
+    "tpc_codec_free": ([_handle], None),
+    "tpc_buffer_free": ([_buffer_p], None),
+    "tpc_status_str": ([ctypes.c_uint32], ctypes.c_char_p),
+    "tpc_version": ([], ctypes.c_char_p),
+    "tpc_abi_version": ([], ctypes.c_uint32),
+}
+
+
+def _candidates() -> list[Path]:
+    override = os.environ.get(LIBRARY_ENV)
+    if override:
+        path = Path(override)
+        # The variable may name the file itself or the directory holding it.
+        return [path / LIBRARY_FILE if path.is_dir() else path]
+    return [Path(__file__).with_name(LIBRARY_FILE)]
+
+
+def _load() -> tuple[ctypes.CDLL, Path]:
+    tried = []
+    for path in _candidates():
+        if path.is_file():
+            lib = ctypes.CDLL(str(path))
+            break
+        tried.append(str(path))
+    else:
+        raise ImportError(
+            f"temporal_payload_codec: {LIBRARY_FILE} not found (looked at {', '.join(tried)}). "
+            f"Build it with scripts/build-lib.sh and reinstall the package, or set {LIBRARY_ENV} "
+            "to the library file or the directory holding it (e.g. target/release)."
+        )
+    for name, (argtypes, restype) in _SIGNATURES.items():
+        fn = getattr(lib, name)
+        fn.argtypes = argtypes
+        fn.restype = restype
+    found = lib.tpc_abi_version()
+    if found != ABI_VERSION:
+        # Calling a library with another ABI would be undefined behaviour: refuse to load.
+        raise ImportError(
+            f"temporal_payload_codec: {path} implements ABI version {found}, this binding needs "
+            f"{ABI_VERSION}; install the binding that matches the library (or rebuild both)"
+        )
+    return lib, path
+
+
+lib, library_path = _load()
+
+
+def status_description(status: int) -> str:
+    """The library's own short description of a status, e.g. "unknown key"."""
+    name: bytes = lib.tpc_status_str(status)
+    return name.decode("ascii")
+
+
+def take(buffer: Buffer) -> bytes:
+    """Copies a library buffer into Python bytes and releases it."""
+    try:
+        return ctypes.string_at(buffer.data, buffer.len) if buffer.len else b""
+    finally:
+        lib.tpc_buffer_free(ctypes.byref(buffer))
+
+
+def check(status: int, err: Buffer) -> None:
+    """Raises the exception for a failed call, with the library's message."""
+    if status != 0:
+        message = take(err).decode("utf-8", "replace")
+        raise error_for(status, message, status_description(status))
