@@ -1,0 +1,148 @@
+using System;
+using System.IO;
+using TemporalPayloadCodec;
+
+/// <summary>
+/// The payload tool of the cross-language decode matrix:
+///
+///   mono PayloadTool.exe encode|decode FILE|-
+///
+/// reads a serialized Payloads from FILE (or stdin for "-") and writes the encoded or decoded
+/// serialized Payloads to stdout. Environment: TPC_COMPRESSION = none | snappy (default) |
+/// snappy-raw | zlib; TPC_KEY_HEX = 64 hex digits, a 32-byte key held under TPC_KEY_ID
+/// (default demo-key) and used to encrypt. Exit status: 0 success, 2 usage error, 3 codec error
+/// with one stderr line "TpcException: STATUS_NAME (code): message".
+/// </summary>
+public static class PayloadTool
+{
+    public static int Main(string[] args)
+    {
+        if (args.Length != 2 || (args[0] != "encode" && args[0] != "decode"))
+        {
+            Console.Error.WriteLine("usage: PayloadTool.exe encode|decode FILE|-");
+            return 2;
+        }
+
+        byte[] input;
+        try
+        {
+            input = ReadInput(args[1]);
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine(args[1] + ": " + e.Message);
+            return 2;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            Console.Error.WriteLine(args[1] + ": " + e.Message);
+            return 2;
+        }
+
+        var builder = TpcCodec.CreateBuilder();
+        string compression = Environment.GetEnvironmentVariable("TPC_COMPRESSION");
+        if (compression != null)
+        {
+            // An unknown name reaches the library as an unknown algorithm, and Build reports
+            // it as TPC_ERR_INVALID_ARGUMENT with the library's message (as the C tool does).
+            builder.WithCompression(ParseCompression(compression));
+        }
+
+        string keyHex = Environment.GetEnvironmentVariable("TPC_KEY_HEX");
+        if (keyHex != null)
+        {
+            byte[] key = ParseKey(keyHex);
+            if (key == null)
+            {
+                Console.Error.WriteLine("TPC_KEY_HEX must be 64 hex digits (a 32-byte AES-256 key)");
+                return 2;
+            }
+
+            string keyId = Environment.GetEnvironmentVariable("TPC_KEY_ID") ?? "demo-key";
+            builder.AddKey(keyId, key).WithEncryptionKey(keyId);
+            Array.Clear(key, 0, key.Length);
+        }
+
+        try
+        {
+            using (TpcCodec codec = builder.Build())
+            {
+                byte[] output = args[0] == "encode" ? codec.Encode(input) : codec.Decode(input);
+                using (Stream stdout = Console.OpenStandardOutput())
+                {
+                    stdout.Write(output, 0, output.Length);
+                }
+            }
+
+            return 0;
+        }
+        catch (TpcException e)
+        {
+            Console.Error.WriteLine(nameof(TpcException) + ": " + e.StatusName + " (" + (uint)e.Status + "): " + e.Detail);
+            return 3;
+        }
+    }
+
+    private static TpcCompression ParseCompression(string name)
+    {
+        switch (name)
+        {
+            case "none": return TpcCompression.None;
+            case "snappy": return TpcCompression.Snappy;
+            case "snappy-raw": return TpcCompression.SnappyRaw;
+            case "zlib": return TpcCompression.Zlib;
+            default: return (TpcCompression)99;
+        }
+    }
+
+    private static byte[] ReadInput(string path)
+    {
+        if (path != "-")
+        {
+            return File.ReadAllBytes(path);
+        }
+
+        var buffer = new MemoryStream();
+        using (Stream stdin = Console.OpenStandardInput())
+        {
+            stdin.CopyTo(buffer);
+        }
+
+        return buffer.ToArray();
+    }
+
+    /// <summary>64 hex digits to 32 bytes, or null when the text is not that.</summary>
+    private static byte[] ParseKey(string hex)
+    {
+        if (hex.Length != 64)
+        {
+            return null;
+        }
+
+        var key = new byte[32];
+        for (int i = 0; i < 32; i++)
+        {
+            int hi = HexDigit(hex[2 * i]);
+            int lo = HexDigit(hex[(2 * i) + 1]);
+            if (hi < 0 || lo < 0)
+            {
+                return null;
+            }
+
+            key[i] = (byte)((hi << 4) | lo);
+        }
+
+        return key;
+    }
+
+    private static int HexDigit(char c)
+    {
+        if (c >= '0' && c <= '9')
+        {
+            return c - '0';
+        }
+
+        c = char.ToLowerInvariant(c);
+        return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    }
+}

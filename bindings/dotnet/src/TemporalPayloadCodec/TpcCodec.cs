@@ -1,0 +1,134 @@
+using System;
+
+namespace TemporalPayloadCodec
+{
+    /// <summary>
+    /// A configured codec over serialized <c>temporal.api.common.v1.Payloads</c> bytes: the
+    /// output has the same number of payloads, in the same order. Thread-safe: any number of
+    /// threads may call <see cref="Encode"/> and <see cref="Decode"/> on one instance at once.
+    /// </summary>
+    /// <remarks>
+    /// Build one with <see cref="CreateBuilder"/>, or use <see cref="Default"/>. Dispose it to
+    /// release the native codec and wipe its keys; a call still running keeps the native codec
+    /// alive until it returns (SafeHandle reference counting), later calls throw
+    /// <see cref="ObjectDisposedException"/>. A codec never disposed is released by its
+    /// SafeHandle's finalizer.
+    /// </remarks>
+    public sealed class TpcCodec : IDisposable
+    {
+        // Null for Default, which calls tpc_encode/tpc_decode and owns nothing.
+        private readonly CodecHandle handle;
+
+        internal TpcCodec(CodecHandle handle)
+        {
+            this.handle = handle;
+        }
+
+        /// <summary>
+        /// The reference codec of Temporal's documentation, byte for byte: snappy framing format
+        /// of each whole serialized payload, metadata exactly <c>{"encoding": "binary/snappy"}</c>.
+        /// Disposing it does nothing.
+        /// </summary>
+        public static TpcCodec Default { get; } = new TpcCodec(null);
+
+        /// <summary>The native library's version, e.g. "0.1.0".</summary>
+        public static string LibraryVersion
+        {
+            get
+            {
+                Native.EnsureCompatible();
+                return Native.StaticString(Native.tpc_version());
+            }
+        }
+
+        /// <summary>The ABI version this binding requires (the header's TPC_ABI_VERSION).</summary>
+        public static uint AbiVersion
+        {
+            get { return Native.AbiVersion; }
+        }
+
+        /// <summary>A builder with the library's defaults (snappy framing, no keys, 64 MiB limit).</summary>
+        public static TpcCodecBuilder CreateBuilder()
+        {
+            return new TpcCodecBuilder();
+        }
+
+        /// <summary>Compresses, then encrypts (as configured) each payload of a serialized Payloads.</summary>
+        /// <exception cref="TpcException">The input is malformed, or the library failed.</exception>
+        public byte[] Encode(byte[] payloads)
+        {
+            return Call(payloads, encode: true);
+        }
+
+        /// <summary>
+        /// Peels every layer the library knows from each payload (binary/encrypted when the codec
+        /// holds keys, binary/zlib, binary/snappy in both dialects); other payloads pass through.
+        /// </summary>
+        /// <exception cref="TpcException">Malformed or corrupt input, an unknown key, failed decryption, a limit.</exception>
+        public byte[] Decode(byte[] payloads)
+        {
+            return Call(payloads, encode: false);
+        }
+
+        /// <summary>Releases the native codec and wipes its keys. Harmless to call twice.</summary>
+        public void Dispose()
+        {
+            if (handle != null)
+            {
+                handle.Dispose();
+            }
+        }
+
+        private byte[] Call(byte[] payloads, bool encode)
+        {
+            if (payloads == null)
+            {
+                throw new ArgumentNullException(nameof(payloads));
+            }
+
+            if (handle != null && handle.IsClosed)
+            {
+                throw new ObjectDisposedException(nameof(TpcCodec));
+            }
+
+            Native.EnsureCompatible();
+            var output = default(Native.TpcBuffer);
+            var err = default(Native.TpcBuffer);
+            try
+            {
+                var len = new UIntPtr((uint)payloads.Length);
+                uint status;
+                if (handle == null)
+                {
+                    status = encode
+                        ? Native.tpc_encode(payloads, len, ref output, ref err)
+                        : Native.tpc_decode(payloads, len, ref output, ref err);
+                }
+                else
+                {
+                    // Passing the SafeHandle (not its IntPtr) makes the marshaller hold a
+                    // reference for the call, so a concurrent Dispose cannot free the codec
+                    // under us.
+                    status = encode
+                        ? Native.tpc_codec_encode(handle, payloads, len, ref output, ref err)
+                        : Native.tpc_codec_decode(handle, payloads, len, ref output, ref err);
+                }
+
+                string operation = encode ? "encode" : "decode";
+                if (status != 0)
+                {
+                    throw new TpcException((TpcStatus)status, operation, Native.Message(err));
+                }
+
+                return Native.Copy(output, operation);
+            }
+            finally
+            {
+                // One copy into managed memory above, then the native bytes go at once.
+                // tpc_buffer_free tolerates zeroed buffers, so both are always freed.
+                Native.tpc_buffer_free(ref output);
+                Native.tpc_buffer_free(ref err);
+            }
+        }
+    }
+}

@@ -1,0 +1,279 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Web.Script.Serialization;
+using TemporalPayloadCodec.Examples;
+
+namespace TemporalPayloadCodec.Tests
+{
+    /// <summary>Payload shapes and codecs shared by the tests.</summary>
+    internal static class Fixtures
+    {
+        internal static readonly byte[] KeyA = Enumerable.Range(0, 32).Select(i => (byte)i).ToArray();
+        internal static readonly byte[] KeyB = Enumerable.Range(100, 32).Select(i => (byte)i).ToArray();
+
+        internal static string Env(string name)
+        {
+            string value = Environment.GetEnvironmentVariable(name);
+            if (string.IsNullOrEmpty(value))
+            {
+                throw new Exception(name + " is not set: run the tests through bindings/dotnet/test.sh");
+            }
+
+            return value;
+        }
+
+        internal static KeyValuePair<string, byte[]> Meta(string key, string value)
+        {
+            return new KeyValuePair<string, byte[]>(key, Encoding.UTF8.GetBytes(value));
+        }
+
+        internal static byte[] Payload(string encoding, byte[] data)
+        {
+            return MiniProto.WritePayload(new[] { Meta("encoding", encoding) }, data);
+        }
+
+        internal static byte[] Payload(string encoding, string data)
+        {
+            return Payload(encoding, Encoding.UTF8.GetBytes(data));
+        }
+
+        internal static byte[] Batch(params byte[][] payloads)
+        {
+            return MiniProto.WritePayloads(payloads);
+        }
+
+        internal static byte[] Concat(params byte[][] parts)
+        {
+            var s = new MemoryStream();
+            foreach (var p in parts)
+            {
+                s.Write(p, 0, p.Length);
+            }
+
+            return s.ToArray();
+        }
+
+        /// <summary>Deterministic pseudo-random bytes (incompressible).</summary>
+        internal static byte[] Random(int n, int seed)
+        {
+            var bytes = new byte[n];
+            new Random(seed).NextBytes(bytes);
+            return bytes;
+        }
+
+        /// <summary>Many payload shapes, each a serialized Payloads.</summary>
+        internal static IEnumerable<KeyValuePair<string, byte[]>> Shapes()
+        {
+            var shapes = new List<KeyValuePair<string, byte[]>>();
+            Action<string, byte[]> add = (n, b) => shapes.Add(new KeyValuePair<string, byte[]>(n, b));
+            add("empty list", new byte[0]);
+            add("one empty payload", Batch(new byte[0]));
+            add("binary/null", Batch(Payload("binary/null", new byte[0])));
+            add("json", Batch(Payload("json/plain", "{\"hello\":\"world\"}")));
+            add("unicode metadata and data", Batch(MiniProto.WritePayload(
+                new[] { Meta("encoding", "json/plain"), Meta("note", "d\u00e9j\u00e0 vu \u2713 \U0001F680") },
+                Encoding.UTF8.GetBytes("\"\u65e5\u672c\u8a9e\""))));
+            add("many metadata entries", Batch(MiniProto.WritePayload(
+                Enumerable.Range(0, 50).Select(i => Meta("key-" + i, new string('v', i))), Encoding.UTF8.GetBytes("x"))));
+            add("metadata only, no data", Batch(MiniProto.WritePayload(new[] { Meta("encoding", "json/plain") }, null)));
+            add("data only, no metadata", Batch(MiniProto.WritePayload(new KeyValuePair<string, byte[]>[0], Encoding.UTF8.GetBytes("raw"))));
+            // external_payloads (field 3, ExternalPayloadDetails{size_bytes=1}) and an unknown
+            // field 15 (varint) must survive byte for byte.
+            var external = Concat(Payload("json/plain", "\"big\""), new byte[] { 0x1a, 0x03, 0x08, 0xe8, 0x07 });
+            add("external_payloads field 3", Batch(external));
+            add("unknown field 15", Batch(Concat(Payload("json/plain", "1"), new byte[] { 0x78, 0x2a })));
+            add("incompressible 64 KiB", Batch(Payload("binary/plain", Random(65536, 1))));
+            add("compressible 1 MiB", Batch(Payload("json/plain", Encoding.ASCII.GetBytes(
+                string.Concat(Enumerable.Repeat("{\"id\":12345,\"name\":\"order\"},", (1 << 20) / 28))))));
+            add("one byte data", Batch(Payload("binary/plain", new byte[] { 0 })));
+            var sizes = new[] { 0, 1, 2, 15, 16, 17, 255, 256, 4095, 4096, 65535, 65536, 65537 };
+            add("sizes around boundaries", Batch(sizes.Select(n => Payload("binary/plain", Random(n, n))).ToArray()));
+            add("1000 small payloads", Batch(Enumerable.Range(0, 1000).Select(i => Payload("json/plain", i.ToString())).ToArray()));
+            add("already snappy-looking label", Batch(Payload("binary/plain", "binary/snappy")));
+            return shapes;
+        }
+
+        /// <summary>Every codec configuration the tests round-trip through.</summary>
+        internal static IEnumerable<KeyValuePair<string, Func<TpcCodec>>> Codecs()
+        {
+            return new Dictionary<string, Func<TpcCodec>>
+            {
+                { "default", () => TpcCodec.Default },
+                { "none", () => TpcCodec.CreateBuilder().WithCompression(TpcCompression.None).Build() },
+                { "snappy", () => TpcCodec.CreateBuilder().WithCompression(TpcCompression.Snappy).Build() },
+                { "snappy-raw", () => TpcCodec.CreateBuilder().WithCompression(TpcCompression.SnappyRaw).Build() },
+                { "zlib", () => TpcCodec.CreateBuilder().WithCompression(TpcCompression.Zlib).Build() },
+                { "zlib level 9 only-if-smaller", () => TpcCodec.CreateBuilder().WithCompression(TpcCompression.Zlib).WithZlibLevel(9).WithOnlyIfSmaller(true).Build() },
+                { "snappy + AES-GCM", () => TpcCodec.CreateBuilder().AddKey("a", KeyA).WithEncryptionKey("a").Build() },
+                { "zlib + AES-GCM, two keys", () => TpcCodec.CreateBuilder().WithCompression(TpcCompression.Zlib).AddKey("old", KeyB).AddKey("a", KeyA).WithEncryptionKey("a").Build() },
+                { "AES-GCM only", () => TpcCodec.CreateBuilder().WithCompression(TpcCompression.None).AddKey("a", KeyA).WithEncryptionKey("a").Build() },
+            };
+        }
+
+        internal static List<string> Encodings(byte[] payloads)
+        {
+            return MiniProto.SplitPayloads(payloads).Select(p => MiniProto.ParsePayload(p).Encoding).ToList();
+        }
+    }
+
+    public static class VectorTests
+    {
+        /// <summary>The reference Python codec's output, byte for byte, and both snappy dialects read.</summary>
+        [Test]
+        public static void SharedVectors()
+        {
+            string path = Fixtures.Env("TPC_VECTORS");
+            var json = (Dictionary<string, object>)new JavaScriptSerializer { MaxJsonLength = int.MaxValue }
+                .DeserializeObject(File.ReadAllText(path));
+            var cases = (object[])json["cases"];
+            Assert.True(cases.Length >= 5, "the vector file has at least 5 cases, found " + cases.Length);
+            foreach (Dictionary<string, object> c in cases)
+            {
+                string name = (string)c["name"];
+                byte[] plain = Convert.FromBase64String((string)c["plain"]);
+                byte[] encoded = Convert.FromBase64String((string)c["encoded"]);
+                byte[] raw = Convert.FromBase64String((string)c["raw_block"]);
+                Assert.Bytes(encoded, TpcCodec.Default.Encode(plain), name + ": Default.Encode vs the reference");
+                Assert.Bytes(plain, TpcCodec.Default.Decode(encoded), name + ": Default.Decode of the reference");
+                Assert.Bytes(plain, TpcCodec.Default.Decode(raw), name + ": Default.Decode of the raw block dialect");
+                using (var codec = TpcCodec.CreateBuilder().Build())
+                {
+                    Assert.Bytes(encoded, codec.Encode(plain), name + ": built default codec vs the reference");
+                }
+            }
+        }
+
+        [Test]
+        public static void VersionAndAbi()
+        {
+            Assert.Equal("0.1.0", TpcCodec.LibraryVersion, "library version");
+            Assert.Equal(1u, TpcCodec.AbiVersion, "ABI version");
+            Assert.Equal(1u, Native.tpc_abi_version(), "the loaded library's ABI version");
+        }
+    }
+
+    public static class RoundTripTests
+    {
+        [Test]
+        public static void EveryShapeThroughEveryCodec()
+        {
+            foreach (var codecCase in Fixtures.Codecs())
+            {
+                using (var codec = codecCase.Value())
+                {
+                    foreach (var shape in Fixtures.Shapes())
+                    {
+                        string what = codecCase.Key + " / " + shape.Key;
+                        byte[] encoded = codec.Encode(shape.Value);
+                        Assert.Equal(
+                            MiniProto.SplitPayloads(shape.Value).Count,
+                            MiniProto.SplitPayloads(encoded).Count,
+                            what + ": payload count");
+                        Assert.Bytes(shape.Value, codec.Decode(encoded), what + ": decode(encode(x))");
+                        // Decoding what is not encoded passes it through untouched.
+                        Assert.Bytes(shape.Value, codec.Decode(shape.Value), what + ": decode of plain input");
+                    }
+                }
+            }
+        }
+
+        [Test]
+        public static void WrapperEncodings()
+        {
+            byte[] batch = Fixtures.Batch(Fixtures.Payload("json/plain", new string('a', 1000)));
+            Func<TpcCodecBuilder, string> encodingOf = b =>
+            {
+                using (var c = b.Build())
+                {
+                    return Fixtures.Encodings(c.Encode(batch)).Single();
+                }
+            };
+            Assert.Equal("binary/snappy", Fixtures.Encodings(TpcCodec.Default.Encode(batch)).Single(), "default");
+            Assert.Equal("binary/snappy", encodingOf(TpcCodec.CreateBuilder().WithCompression(TpcCompression.SnappyRaw)), "snappy-raw");
+            Assert.Equal("binary/zlib", encodingOf(TpcCodec.CreateBuilder().WithCompression(TpcCompression.Zlib)), "zlib");
+            Assert.Equal("binary/encrypted", encodingOf(TpcCodec.CreateBuilder().AddKey("a", Fixtures.KeyA).WithEncryptionKey("a")), "encrypted");
+            using (var none = TpcCodec.CreateBuilder().WithCompression(TpcCompression.None).Build())
+            {
+                Assert.Bytes(batch, none.Encode(batch), "no compression and no key: encode passes through");
+            }
+
+            // The raw block dialect differs from the framing format under the same label.
+            using (var raw = TpcCodec.CreateBuilder().WithCompression(TpcCompression.SnappyRaw).Build())
+            {
+                Assert.True(!raw.Encode(batch).SequenceEqual(TpcCodec.Default.Encode(batch)), "snappy-raw differs from framing");
+            }
+
+            var encrypted = MiniProto.ParsePayload(MiniProto.SplitPayloads(
+                TpcCodec.CreateBuilder().AddKey("key-2026", Fixtures.KeyA).WithEncryptionKey("key-2026").Build().Encode(batch))[0]);
+            Assert.Equal("key-2026", Encoding.UTF8.GetString(encrypted.Metadata.Single(m => m.Key == "encryption-key-id").Value), "key id metadata");
+        }
+
+        [Test]
+        public static void OnlyIfSmallerAndZlibLevel()
+        {
+            byte[] tiny = Fixtures.Batch(Fixtures.Payload("json/plain", "1"));
+            byte[] big = Fixtures.Batch(Fixtures.Payload("json/plain", new string('z', 5000)));
+            using (var skip = TpcCodec.CreateBuilder().WithCompression(TpcCompression.Zlib).WithOnlyIfSmaller(true).Build())
+            using (var always = TpcCodec.CreateBuilder().WithCompression(TpcCompression.Zlib).Build())
+            {
+                Assert.Bytes(tiny, skip.Encode(tiny), "only-if-smaller keeps a payload zlib does not shrink");
+                Assert.Equal("binary/zlib", Fixtures.Encodings(always.Encode(tiny)).Single(), "always wraps by default");
+                Assert.Equal("binary/zlib", Fixtures.Encodings(skip.Encode(big)).Single(), "only-if-smaller still wraps what shrinks");
+            }
+
+            byte[] text = Fixtures.Batch(Fixtures.Payload("json/plain", string.Concat(Enumerable.Range(0, 3000).Select(i => (i * 7919 % 1000).ToString()))));
+            using (var stored = TpcCodec.CreateBuilder().WithCompression(TpcCompression.Zlib).WithZlibLevel(0).Build())
+            using (var best = TpcCodec.CreateBuilder().WithCompression(TpcCompression.Zlib).WithZlibLevel(9).Build())
+            {
+                byte[] a = stored.Encode(text), b = best.Encode(text);
+                Assert.True(a.Length > b.Length, "level 0 (" + a.Length + " B) is larger than level 9 (" + b.Length + " B)");
+                Assert.Bytes(text, best.Decode(a), "a level 9 codec decodes level 0 output");
+            }
+        }
+
+        [Test]
+        public static void KeyRotationAndDecodeWhateverTheConfiguration()
+        {
+            byte[] batch = Fixtures.Batch(Fixtures.Payload("json/plain", "\"secret order\""));
+            byte[] oldEncoded;
+            using (var old = TpcCodec.CreateBuilder().WithCompression(TpcCompression.Zlib).AddKey("2025", Fixtures.KeyB).WithEncryptionKey("2025").Build())
+            {
+                oldEncoded = old.Encode(batch);
+            }
+
+            using (var rotated = TpcCodec.CreateBuilder().AddKey("2026", Fixtures.KeyA).AddKey("2025", Fixtures.KeyB).WithEncryptionKey("2026").Build())
+            {
+                Assert.Bytes(batch, rotated.Decode(oldEncoded), "the new codec decodes the old key's zlib+AES payloads");
+                var fresh = MiniProto.ParsePayload(MiniProto.SplitPayloads(rotated.Encode(batch))[0]);
+                Assert.Equal("2026", Encoding.UTF8.GetString(fresh.Metadata.Single(m => m.Key == "encryption-key-id").Value), "encrypts with the named key");
+            }
+
+            // A codec without keys passes encrypted payloads through (it cannot read them).
+            Assert.Bytes(oldEncoded, TpcCodec.Default.Decode(oldEncoded), "no keys: encrypted passes through");
+        }
+
+        [Test]
+        public static void CallerArraysAreNotModified()
+        {
+            byte[] batch = Fixtures.Batch(Fixtures.Payload("json/plain", new string('q', 300)));
+            byte[] copy = (byte[])batch.Clone();
+            byte[] encoded = TpcCodec.Default.Encode(batch);
+            byte[] encodedCopy = (byte[])encoded.Clone();
+            TpcCodec.Default.Decode(encoded);
+            Assert.Bytes(copy, batch, "input of Encode");
+            Assert.Bytes(encodedCopy, encoded, "input of Decode");
+
+            byte[] key = (byte[])Fixtures.KeyA.Clone();
+            var builder = TpcCodec.CreateBuilder().AddKey("k", key).WithEncryptionKey("k");
+            Array.Clear(key, 0, key.Length); // the builder copied the key when it was added
+            using (var codec = builder.Build())
+            using (var check = TpcCodec.CreateBuilder().AddKey("k", Fixtures.KeyA).Build())
+            {
+                Assert.Bytes(batch, check.Decode(codec.Encode(batch)), "the key as added, not as later changed");
+            }
+        }
+    }
+}

@@ -1,0 +1,178 @@
+using System;
+using System.Linq;
+using System.Text;
+using TemporalPayloadCodec.Examples;
+
+namespace TemporalPayloadCodec.Tests
+{
+    public static class ErrorTests
+    {
+        private static readonly byte[] Batch = Fixtures.Batch(
+            Fixtures.Payload("json/plain", "\"" + new string('r', 4000) + "\""));
+
+        [Test]
+        public static void InvalidArgumentFromBuild()
+        {
+            Func<TpcCodecBuilder, TpcException> build = b => Assert.Status(TpcStatus.InvalidArgument, () => b.Build(), "build");
+            var e = build(TpcCodec.CreateBuilder().WithCompression((TpcCompression)99));
+            Assert.True(e.Detail.Contains("99"), "message names the bad algorithm: " + e.Detail);
+            build(TpcCodec.CreateBuilder().WithZlibLevel(10));
+            build(TpcCodec.CreateBuilder().WithMaxDecodedSize(0));
+            e = build(TpcCodec.CreateBuilder().AddKey("short", new byte[31]));
+            Assert.True(e.Detail.Contains("32"), "message names the key length: " + e.Detail);
+            build(TpcCodec.CreateBuilder().AddKey(string.Empty, Fixtures.KeyA));
+            build(TpcCodec.CreateBuilder().AddKey("dup", Fixtures.KeyA).AddKey("dup", Fixtures.KeyB));
+            e = build(TpcCodec.CreateBuilder().AddKey("a", Fixtures.KeyA).WithEncryptionKey("never-added"));
+            Assert.True(e.Detail.Contains("never-added"), "message names the missing key id: " + e.Detail);
+            // The first failure wins, as the C builder promises.
+            e = build(TpcCodec.CreateBuilder().WithCompression((TpcCompression)42).WithZlibLevel(77));
+            Assert.True(e.Detail.Contains("42") && !e.Detail.Contains("77"), "first error reported: " + e.Detail);
+            Assert.Equal("build", e.Operation, "operation");
+            Assert.Equal("TPC_ERR_INVALID_ARGUMENT", e.StatusName, "status name");
+            Assert.True(e.Message.StartsWith("build: TPC_ERR_INVALID_ARGUMENT (2): ", StringComparison.Ordinal), "message: " + e.Message);
+        }
+
+        [Test]
+        public static void ManagedArgumentChecks()
+        {
+            Assert.Throws<ArgumentNullException>(() => TpcCodec.Default.Encode(null), "Encode(null)");
+            Assert.Throws<ArgumentNullException>(() => TpcCodec.Default.Decode(null), "Decode(null)");
+            Assert.Throws<ArgumentNullException>(() => TpcCodec.CreateBuilder().AddKey(null, Fixtures.KeyA), "null key id");
+            Assert.Throws<ArgumentNullException>(() => TpcCodec.CreateBuilder().AddKey("k", null), "null key");
+            Assert.Throws<ArgumentException>(() => TpcCodec.CreateBuilder().AddKey("a\0b", Fixtures.KeyA), "NUL in key id");
+            Assert.Throws<ArgumentException>(() => TpcCodec.CreateBuilder().WithEncryptionKey("a\0b"), "NUL in key id");
+            Assert.Throws<ArgumentOutOfRangeException>(() => TpcCodec.CreateBuilder().WithZlibLevel(-1), "negative level");
+            Assert.Throws<ArgumentOutOfRangeException>(() => TpcCodec.CreateBuilder().WithMaxDecodedSize(-1), "negative size");
+            var builder = TpcCodec.CreateBuilder();
+            builder.Build().Dispose();
+            Assert.Throws<InvalidOperationException>(() => builder.Build(), "a builder builds once");
+        }
+
+        [Test]
+        public static void MalformedInput()
+        {
+            var e = Assert.Status(TpcStatus.MalformedInput, () => TpcCodec.Default.Decode(new byte[] { 0x0a, 0x05, 0x12 }), "truncated Payloads");
+            Assert.Equal("decode", e.Operation, "operation");
+            Assert.Status(TpcStatus.MalformedInput, () => TpcCodec.Default.Encode(new byte[] { 0xff, 0xff, 0xff }), "garbage on encode");
+            // A well-framed Payloads whose payload claims a 9-byte metadata entry in 2 bytes.
+            e = Assert.Status(TpcStatus.MalformedInput, () => TpcCodec.Default.Encode(Fixtures.Batch(new byte[] { 0x0a, 0x09 })), "malformed payload inside");
+            Assert.True(e.Detail.Contains("payload 0"), "message names the payload: " + e.Detail);
+        }
+
+        [Test]
+        public static void CorruptPayload()
+        {
+            Assert.Status(TpcStatus.CorruptPayload, () => TpcCodec.Default.Decode(Fixtures.Batch(Fixtures.Payload("binary/snappy", "not snappy at all"))), "garbage snappy");
+            Assert.Status(TpcStatus.CorruptPayload, () => TpcCodec.Default.Decode(Fixtures.Batch(Fixtures.Payload("binary/zlib", "not zlib"))), "garbage zlib");
+
+            // Flip one byte of the compressed data: the framing format's CRC catches it.
+            byte[] encoded = TpcCodec.Default.Encode(Batch);
+            encoded[encoded.Length - 10] ^= 0x01;
+            var e = Assert.Status(TpcStatus.CorruptPayload, () => TpcCodec.Default.Decode(encoded), "flipped byte");
+            Assert.True(e.Detail.Contains("payload 0"), "message names the payload: " + e.Detail);
+        }
+
+        [Test]
+        public static void LimitExceeded()
+        {
+            byte[] encoded = TpcCodec.Default.Encode(Batch);
+            using (var small = TpcCodec.CreateBuilder().WithMaxDecodedSize(1000).Build())
+            {
+                Assert.Status(TpcStatus.LimitExceeded, () => small.Decode(encoded), "4 KiB payload, 1000 byte limit");
+            }
+
+            // Nine nested snappy layers: more than the 8 the library peels.
+            byte[] nested = Batch;
+            for (int i = 0; i < 9; i++)
+            {
+                nested = TpcCodec.Default.Encode(nested);
+            }
+
+            Assert.Status(TpcStatus.LimitExceeded, () => TpcCodec.Default.Decode(nested), "9 nested layers");
+        }
+
+        [Test]
+        public static void UnknownKeyAndDecryptFailed()
+        {
+            byte[] encoded;
+            using (var a = TpcCodec.CreateBuilder().AddKey("key-a", Fixtures.KeyA).WithEncryptionKey("key-a").Build())
+            {
+                encoded = a.Encode(Batch);
+            }
+
+            using (var b = TpcCodec.CreateBuilder().AddKey("key-b", Fixtures.KeyB).Build())
+            {
+                var e = Assert.Status(TpcStatus.UnknownKey, () => b.Decode(encoded), "codec without key-a");
+                Assert.True(e.Detail.Contains("key-a"), "message names the key id: " + e.Detail);
+                Assert.Equal("TPC_ERR_UNKNOWN_KEY", e.StatusName, "status name");
+            }
+
+            using (var wrong = TpcCodec.CreateBuilder().AddKey("key-a", Fixtures.KeyB).Build())
+            {
+                var e = Assert.Status(TpcStatus.DecryptFailed, () => wrong.Decode(encoded), "same id, other key bytes");
+                string keyHex = BitConverter.ToString(Fixtures.KeyB).Replace("-", string.Empty);
+                Assert.True(!e.Message.ToUpperInvariant().Contains(keyHex.Substring(0, 16)), "no key bytes in the message");
+            }
+
+            using (var right = TpcCodec.CreateBuilder().AddKey("key-a", Fixtures.KeyA).Build())
+            {
+                byte[] tampered = (byte[])encoded.Clone();
+                tampered[tampered.Length - 1] ^= 0x80; // the last byte is part of the GCM tag
+                Assert.Status(TpcStatus.DecryptFailed, () => right.Decode(tampered), "tampered tag");
+                Assert.Bytes(Batch, right.Decode(encoded), "the right key still decodes the untouched batch");
+            }
+        }
+
+        [Test]
+        public static void NullArgumentThroughTheRawAbi()
+        {
+            // The safe API never passes NULL; the raw call shows the status and that its
+            // message arrives through the same path.
+            var output = default(Native.TpcBuffer);
+            var err = default(Native.TpcBuffer);
+            uint status = Native.tpc_encode(null, new UIntPtr(5), ref output, ref err);
+            try
+            {
+                Assert.Equal((uint)TpcStatus.NullArgument, status, "(NULL, 5) input");
+                var e = new TpcException((TpcStatus)status, "encode", Native.Message(err));
+                Assert.Equal("TPC_ERR_NULL_ARGUMENT", e.StatusName, "status name");
+                Assert.True(e.Detail.Length > 0, "the library sent a message");
+            }
+            finally
+            {
+                Native.tpc_buffer_free(ref output);
+                Native.tpc_buffer_free(ref err);
+            }
+        }
+
+        [Test]
+        public static void StatusNamesMatchTheLibrary()
+        {
+            // Every status of the enum is one the library knows (its description is not the
+            // fallback for unknown codes), and the names follow the header.
+            string unknown = TpcException.Describe((TpcStatus)200);
+            foreach (TpcStatus s in Enum.GetValues(typeof(TpcStatus)))
+            {
+                Assert.True(TpcException.Describe(s) != unknown, s + " is known to the library");
+                string expected = "TPC_" + (s == TpcStatus.Ok ? "OK" : "ERR_" + string.Concat(
+                    s.ToString().Select((ch, i) => i > 0 && char.IsUpper(ch) ? "_" + ch : ch.ToString())).ToUpperInvariant());
+                Assert.Equal(expected, TpcException.NameOf(s), "name of " + s);
+            }
+
+            Assert.Equal("TPC_STATUS_200", TpcException.NameOf((TpcStatus)200), "name of a code newer than the binding");
+        }
+
+        [Test]
+        public static void DisposedCodec()
+        {
+            var codec = TpcCodec.CreateBuilder().AddKey("a", Fixtures.KeyA).WithEncryptionKey("a").Build();
+            byte[] encoded = codec.Encode(Batch);
+            codec.Dispose();
+            codec.Dispose(); // harmless
+            Assert.Throws<ObjectDisposedException>(() => codec.Encode(Batch), "Encode after Dispose");
+            Assert.Throws<ObjectDisposedException>(() => codec.Decode(encoded), "Decode after Dispose");
+            TpcCodec.Default.Dispose(); // does nothing
+            Assert.Bytes(Batch, TpcCodec.Default.Decode(TpcCodec.Default.Encode(Batch)), "Default after Dispose");
+        }
+    }
+}
