@@ -56,7 +56,7 @@ namespace TemporalPayloadCodec
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint tpc_codec_builder_set_zlib_level(IntPtr builder, uint level);
 
-        /// <param name="keyId">UTF-8 bytes of the id followed by one NUL (see <see cref="CString"/>).</param>
+        // keyId: UTF-8 bytes of the id followed by one NUL (see CString).
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint tpc_codec_builder_add_key(IntPtr builder, byte[] keyId, byte[] key, UIntPtr keyLen);
 
