@@ -15,6 +15,7 @@ STEPS=(
   "rust-lint|cargo clippy --workspace --all-targets --locked -- -D warnings"
   "rust-tests|cargo test --workspace --locked"
   "c-example|scripts/test-c.sh"
+  "go-binding|bindings/go/test.sh"
   "fuzz|scripts/fuzz.sh 30"
 )
 
