@@ -1,0 +1,153 @@
+package io.github.temporalpayloadcodec;
+
+import com.google.protobuf.CodedOutputStream;
+import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
+import io.temporal.api.common.v1.Payload;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * Per-thread native memory for one call: the output and error {@code tpc_buffer}s the library
+ * fills, a slot for a built codec pointer, and the serialized input.
+ *
+ * <p>The input is serialized straight into this native memory, so the library reads it in place: no
+ * Java byte[] is made and JNA copies nothing in. Memory is reused by the thread's next call; above
+ * {@link #RETAIN} bytes it is released after the call so one huge batch does not pin memory for the
+ * thread's lifetime.
+ */
+final class Scratch {
+  static final long OUT = 0; // tpc_buffer {data, len}
+  static final long ERR = 16; // tpc_buffer {data, len}
+  static final long CODEC = 32; // tpc_codec *
+  private static final long HEADER = 64;
+  private static final long INITIAL = 64 * 1024;
+  static final long RETAIN = 4L * 1024 * 1024;
+
+  private static final ThreadLocal<Scratch> CURRENT = ThreadLocal.withInitial(Scratch::new);
+
+  private Memory memory;
+  private long base;
+  private ByteBuffer input; // a view of the input area, recreated when the memory grows
+
+  private Scratch() {
+    allocate(INITIAL);
+  }
+
+  static Scratch get() {
+    return CURRENT.get();
+  }
+
+  private void allocate(long inputCapacity) {
+    memory = new Memory(HEADER + inputCapacity);
+    base = Pointer.nativeValue(memory);
+    input = null;
+  }
+
+  long address(long offset) {
+    return base + offset;
+  }
+
+  /** Zeroes both buffers and the codec slot before a call: outputs are written only on success. */
+  void clear() {
+    memory.setLong(OUT, 0);
+    memory.setLong(OUT + 8, 0);
+    memory.setLong(ERR, 0);
+    memory.setLong(ERR + 8, 0);
+    memory.setLong(CODEC, 0);
+  }
+
+  private void ensureInput(long size) {
+    long capacity = memory.size() - HEADER;
+    if (size > capacity) {
+      memory.close();
+      allocate(Math.max(size, Math.min(capacity * 2, RETAIN)));
+    }
+  }
+
+  /** Serializes payloads as a Payloads message into the input area; returns its length. */
+  long writePayloads(List<Payload> payloads) {
+    long size = 0;
+    for (Payload p : payloads) {
+      size += CodedOutputStream.computeMessageSize(1, p);
+    }
+    if (size > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("a batch of " + size + " bytes is over 2 GiB");
+    }
+    ensureInput(size);
+    if (input == null) {
+      input = memory.getByteBuffer(HEADER, memory.size() - HEADER);
+    }
+    input.clear();
+    CodedOutputStream out = CodedOutputStream.newInstance(input);
+    try {
+      for (Payload p : payloads) {
+        out.writeMessage(1, p);
+      }
+      out.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException("serializing the payloads into native memory", e);
+    }
+    return size;
+  }
+
+  /** Copies already serialized Payloads into the input area. */
+  long writeBytes(byte[] serialized) {
+    ensureInput(serialized.length);
+    memory.write(HEADER, serialized, 0, serialized.length);
+    return serialized.length;
+  }
+
+  long inputAddress() {
+    return base + HEADER;
+  }
+
+  /** Copies the library's output into a Java array and frees the library's buffer. */
+  byte[] takeOutput() {
+    long data = memory.getLong(OUT);
+    long len = memory.getLong(OUT + 8);
+    try {
+      if (len > Integer.MAX_VALUE - 8) {
+        throw new TpcException(
+            Status.LIMIT_EXCEEDED.code(), "the result is " + len + " bytes, over a Java array");
+      }
+      byte[] out = new byte[(int) len];
+      if (len > 0) {
+        new Pointer(data).read(0, out, 0, out.length);
+      }
+      return out;
+    } finally {
+      Lib.tpc_buffer_free(base + OUT);
+    }
+  }
+
+  /** The exception for a failed call, with the library's message; frees the message. */
+  TpcException takeError(int status) {
+    long data = memory.getLong(ERR);
+    long len = memory.getLong(ERR + 8);
+    try {
+      String message = "";
+      if (data != 0 && len > 0) {
+        message = new String(new Pointer(data).getByteArray(0, (int) len), StandardCharsets.UTF_8);
+      }
+      return new TpcException(status, message);
+    } finally {
+      Lib.tpc_buffer_free(base + ERR);
+    }
+  }
+
+  long codec() {
+    return memory.getLong(CODEC);
+  }
+
+  /** Releases an input area grown past RETAIN, after the call that needed it. */
+  void trim() {
+    if (memory.size() - HEADER > RETAIN) {
+      memory.close();
+      allocate(INITIAL);
+    }
+  }
+}

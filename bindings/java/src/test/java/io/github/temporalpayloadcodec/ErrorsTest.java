@@ -1,0 +1,164 @@
+package io.github.temporalpayloadcodec;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import io.temporal.api.common.v1.Payload;
+import io.temporal.payload.codec.PayloadCodecException;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+/** Every library status arrives as a TpcException carrying the status and the message. */
+class ErrorsTest {
+  private static TpcException expect(Status status, Executable call) {
+    TpcException e = assertThrows(TpcException.class, call);
+    assertEquals(status, e.getStatus(), e.getMessage());
+    assertEquals(status.code(), e.getCode());
+    assertTrue(
+        e.getMessage().startsWith(status.cName() + " (" + status.code() + "): "), e.getMessage());
+    assertFalse(e.getDetail().isEmpty(), "the library gave no message");
+    assertTrue(e instanceof PayloadCodecException);
+    return e;
+  }
+
+  private static Payload snappy(int seed) {
+    return TpcCodec.defaultCodec().encode(List.of(Fixtures.order(seed, 10_000))).get(0);
+  }
+
+  @Test
+  void nullArgument() {
+    // Unreachable through the public API (it never passes NULL); called directly to check the
+    // status still maps to an exception with the library's message.
+    Scratch s = Scratch.get();
+    s.clear();
+    int status = Lib.tpc_encode(0, 5, s.address(Scratch.OUT), s.address(Scratch.ERR));
+    TpcException e = s.takeError(status);
+    assertEquals(Status.NULL_ARGUMENT, e.getStatus());
+    assertFalse(e.getDetail().isEmpty());
+  }
+
+  @Test
+  void invalidArguments() {
+    byte[] shortKey = new byte[16];
+    java.util.Arrays.fill(shortKey, (byte) 0x5a);
+    TpcException e =
+        expect(Status.INVALID_ARGUMENT, () -> TpcCodec.newBuilder().addKey("k1", shortKey).build());
+    assertTrue(e.getDetail().contains("k1"), e.getDetail());
+    assertFalse(e.getMessage().contains("5a5a") || e.getMessage().contains("ZZZZ"), "key bytes");
+
+    expect(Status.INVALID_ARGUMENT, () -> TpcCodec.newBuilder().zlibLevel(10).build());
+    expect(Status.INVALID_ARGUMENT, () -> TpcCodec.newBuilder().maxDecodedSize(0).build());
+    expect(Status.INVALID_ARGUMENT, () -> TpcCodec.newBuilder().maxDecodedSize(-1).build());
+    expect(
+        Status.INVALID_ARGUMENT, () -> TpcCodec.newBuilder().addKey("", Fixtures.key(1)).build());
+    expect(
+        Status.INVALID_ARGUMENT,
+        () -> TpcCodec.newBuilder().addKey("a\0b", Fixtures.key(1)).build());
+    expect(
+        Status.INVALID_ARGUMENT,
+        () ->
+            TpcCodec.newBuilder()
+                .addKey("same", Fixtures.key(1))
+                .addKey("same", Fixtures.key(2))
+                .build());
+    TpcException never =
+        expect(
+            Status.INVALID_ARGUMENT,
+            () -> TpcCodec.newBuilder().encryptionKeyId("never-added").build());
+    assertTrue(never.getDetail().contains("never-added"), never.getDetail());
+  }
+
+  @Test
+  void malformedInput() {
+    expect(
+        Status.MALFORMED_INPUT,
+        () -> TpcCodec.defaultCodec().decodeSerialized(new byte[] {0x0a, 0x05, 0x12}));
+  }
+
+  @Test
+  void corruptPayload() {
+    Payload good = snappy(1);
+    byte[] data = good.getData().toByteArray();
+    data[data.length - 1] ^= 0x55; // breaks the chunk's CRC or its stream
+    Payload bad = good.toBuilder().setData(ByteString.copyFrom(data)).build();
+    TpcException e =
+        expect(
+            Status.CORRUPT_PAYLOAD,
+            () -> TpcCodec.defaultCodec().decode(List.of(Fixtures.json("1"), bad)));
+    assertTrue(e.getDetail().contains("payload 1"), e.getDetail());
+  }
+
+  @Test
+  void limitExceeded() {
+    try (TpcCodec small = TpcCodec.newBuilder().maxDecodedSize(1000).build()) {
+      expect(Status.LIMIT_EXCEEDED, () -> small.decode(List.of(snappy(2))));
+    }
+  }
+
+  @Test
+  void unknownKeyAndDecryptFailed() {
+    List<Payload> encrypted;
+    try (TpcCodec writer =
+        TpcCodec.newBuilder()
+            .addKey("writer-key", Fixtures.key(1))
+            .encryptionKeyId("writer-key")
+            .build()) {
+      encrypted = writer.encode(List.of(Fixtures.json("\"secret\"")));
+    }
+    try (TpcCodec other = TpcCodec.newBuilder().addKey("reader-key", Fixtures.key(1)).build()) {
+      TpcException e = expect(Status.UNKNOWN_KEY, () -> other.decode(encrypted));
+      assertTrue(e.getDetail().contains("writer-key"), e.getDetail());
+    }
+    try (TpcCodec wrong = TpcCodec.newBuilder().addKey("writer-key", Fixtures.key(2)).build()) {
+      expect(Status.DECRYPT_FAILED, () -> wrong.decode(encrypted));
+    }
+  }
+
+  @Test
+  void statusCodesAndNames() {
+    for (Status s : Status.values()) {
+      assertEquals(s, Status.fromCode(s.code()));
+    }
+    assertEquals(Status.INTERNAL, Status.fromCode(255));
+    assertEquals("TPC_ERR_INTERNAL", Status.INTERNAL.cName());
+    TpcException future = new TpcException(42, "from a newer library");
+    assertEquals(Status.UNKNOWN, future.getStatus());
+    assertEquals(42, future.getCode());
+    assertEquals("TPC_ERR_UNKNOWN_STATUS (42): from a newer library", future.getMessage());
+    // The library's own descriptions exist for every code we name.
+    for (Status s : Status.values()) {
+      if (s != Status.UNKNOWN) {
+        assertFalse(Lib.tpc_status_str(s.code()).getString(0).equals("unknown status"), s.name());
+      }
+    }
+  }
+
+  @Test
+  void closedCodecsRefuseCalls() {
+    TpcCodec codec = TpcCodec.newBuilder().build();
+    codec.close();
+    codec.close(); // twice is harmless
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> codec.encode(List.of()));
+    assertEquals("this TpcCodec is closed", e.getMessage());
+    TpcCodec.defaultCodec().close(); // does nothing
+    assertEquals(List.of(), TpcCodec.defaultCodec().encode(List.of()));
+  }
+
+  @Test
+  void toStringShowsNoKeyBytes() {
+    try (TpcCodec codec =
+        TpcCodec.newBuilder()
+            .addKey("shown-id", Fixtures.key(0x41))
+            .encryptionKeyId("shown-id")
+            .build()) {
+      String s = codec.toString();
+      assertTrue(s.contains("shown-id"), s);
+      assertFalse(s.contains("ABCD"), s);
+    }
+  }
+}
