@@ -43,10 +43,21 @@ fi
 step "examples: test and build (shared and static)"
 mkdir -p "$bin/shared" "$bin/static"
 (cd "$examples" && go test -race -count=1 ./... &&
-  go build -o "$bin/shared/" ./worker ./starter &&
-  go build -tags tpc_static -o "$bin/static/" ./worker ./starter)
+  go build -o "$bin/shared/" ./worker ./starter ./payloadtool &&
+  go build -tags tpc_static -o "$bin/static/" ./worker ./starter ./payloadtool)
 if readelf -d "$bin/static/worker" | grep -q 'libtemporal_payload_codec'; then
   echo "the static worker still needs libtemporal_payload_codec.so"; exit 1
 fi
+# payloadtool: the reference encoding of each vector, decoded, gives the plain payloads back.
+python3 - "$repo/../shared/vectors/reference-snappy.json" "$bin" <<'PY'
+import base64, json, subprocess, sys
+doc = json.load(open(sys.argv[1]))
+cases = [c for c in doc["cases"] if "encoded" in c]
+for c in cases:
+    out = subprocess.run([sys.argv[2] + "/static/payloadtool", "decode", "-"],
+                         input=base64.b64decode(c["encoded"]), capture_output=True, check=True).stdout
+    assert out == base64.b64decode(c["plain"]), "payloadtool decode differs on " + c.get("name", "?")
+print(f"payloadtool decoded {len(cases)} reference vectors")
+PY
 echo
 echo "Go binding: all checks passed"
