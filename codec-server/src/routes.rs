@@ -1,0 +1,252 @@
+//! The HTTP surface: `POST /encode`, `POST /decode`, the same under `/{namespace}/`, and
+//! `GET /healthz`; plus the one log line each request gets.
+//!
+//! Checks run from the cheapest and least revealing to the costliest: route and method (404,
+//! 405), namespace (404), credentials (401, 403) before any body byte is read, content type
+//! (415), body size (413), then JSON and the codec (400).
+
+use crate::auth::{AuthError, Role};
+use crate::config::{Config, Namespace};
+use crate::cors::{self, X_NAMESPACE};
+use crate::payloads;
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use std::sync::Arc;
+use std::time::Instant;
+use tower_http::timeout::TimeoutLayer;
+
+/// Bodies at least this large are decoded on the blocking pool, so a 16 MiB request does not
+/// hold up the requests sharing its runtime thread.
+const BLOCKING_THRESHOLD: usize = 256 << 10;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Encode,
+    Decode,
+}
+
+impl Op {
+    fn needs(self) -> Role {
+        match self {
+            Op::Encode => Role::Writer,
+            Op::Decode => Role::Reader,
+        }
+    }
+}
+
+/// What the handler tells the log line (as a response extension): never payload data.
+#[derive(Clone, Debug, Default)]
+struct Outcome {
+    namespace: Option<String>,
+    payloads: Option<usize>,
+    error: Option<String>,
+}
+
+/// An error response: plain-text message, as the Go SDK's handler answers.
+struct Failure {
+    status: StatusCode,
+    message: String,
+}
+
+fn fail(status: StatusCode, message: impl Into<String>) -> Failure {
+    Failure { status, message: message.into() }
+}
+
+pub fn app(config: Arc<Config>) -> Router {
+    let timeout = config.server.request_timeout();
+    let cors = cors::layer(&config.cors.allowed_origins);
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/encode", post(|s, h, b| codec(s, Op::Encode, None, h, b)))
+        .route("/decode", post(|s, h, b| codec(s, Op::Decode, None, h, b)))
+        .route(
+            "/{namespace}/encode",
+            post(|s, Path(ns): Path<String>, h, b| codec(s, Op::Encode, Some(ns), h, b)),
+        )
+        .route(
+            "/{namespace}/decode",
+            post(|s, Path(ns): Path<String>, h, b| codec(s, Op::Decode, Some(ns), h, b)),
+        )
+        .fallback(|| async { (StatusCode::NOT_FOUND, "not found: POST /encode or /decode\n") })
+        .with_state(config)
+        // Inner to outer: timeout (408), CORS (preflights answered before any auth), log line.
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(cors)
+        .layer(middleware::from_fn(log_request))
+}
+
+async fn healthz() -> impl IntoResponse {
+    ([(CONTENT_TYPE, "application/json")], "{\"status\":\"ok\"}")
+}
+
+async fn codec(
+    State(config): State<Arc<Config>>,
+    op: Op,
+    path_ns: Option<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let mut outcome = Outcome::default();
+    let result = run(&config, op, path_ns, &headers, body, &mut outcome).await;
+    let mut response = match result {
+        Ok(json) => ([(CONTENT_TYPE, "application/json")], json).into_response(),
+        Err(f) => {
+            outcome.error = Some(f.message.clone());
+            let mut r = (f.status, [(CONTENT_TYPE, "text/plain; charset=utf-8")], f.message + "\n")
+                .into_response();
+            if f.status == StatusCode::UNAUTHORIZED {
+                r.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            r
+        }
+    };
+    response.extensions_mut().insert(outcome);
+    response
+}
+
+fn resolve<'a>(
+    config: &'a Config,
+    path_ns: Option<String>,
+    headers: &HeaderMap,
+) -> Result<&'a Namespace, Failure> {
+    let header_ns = match headers.get(X_NAMESPACE) {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .map_err(|_| fail(StatusCode::BAD_REQUEST, "X-Namespace is not valid text"))?
+                .to_owned(),
+        ),
+    };
+    let name = match (path_ns, header_ns) {
+        (Some(p), Some(h)) if p != h => {
+            return Err(fail(
+                StatusCode::BAD_REQUEST,
+                format!("the path names namespace {p:?} but X-Namespace says {h:?}"),
+            ))
+        }
+        (p, h) => p.or(h),
+    };
+    config.namespace(name.as_deref()).ok_or_else(|| match name {
+        Some(n) => fail(StatusCode::NOT_FOUND, format!("namespace {n:?} is not configured")),
+        None => fail(
+            StatusCode::NOT_FOUND,
+            "no namespace given (X-Namespace or /{namespace}/...) and no \"*\" namespace configured",
+        ),
+    })
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(ct) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let mime = ct.split(';').next().unwrap_or("").trim();
+    mime.eq_ignore_ascii_case("application/json")
+}
+
+async fn run(
+    config: &Arc<Config>,
+    op: Op,
+    path_ns: Option<String>,
+    headers: &HeaderMap,
+    body: Body,
+    outcome: &mut Outcome,
+) -> Result<Vec<u8>, Failure> {
+    let ns = resolve(config, path_ns, headers)?;
+    // The configured name ("*" for the fallback) is what the log shows: a caller cannot fill
+    // the logs with made-up namespace names.
+    outcome.namespace = Some(ns.name.clone());
+    if let Some(auth) = &ns.auth {
+        let header = headers.get(AUTHORIZATION).map(|v| v.as_bytes());
+        auth.authorize(header, op.needs()).await.map_err(|e| match e {
+            AuthError::Unauthenticated(m) => fail(StatusCode::UNAUTHORIZED, format!("unauthorized: {m}")),
+            AuthError::Forbidden(m) => fail(StatusCode::FORBIDDEN, format!("forbidden: {m}")),
+        })?;
+    }
+    if !is_json(headers) {
+        return Err(fail(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Content-Type must be application/json",
+        ));
+    }
+    let limit = config.server.max_body_bytes;
+    let too_large = || {
+        fail(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request body exceeds the limit of {limit} bytes"),
+        )
+    };
+    // A declared length over the limit is refused before reading anything.
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let bytes = match Limited::new(body, limit).collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(e) if e.is::<LengthLimitError>() => return Err(too_large()),
+        Err(e) => return Err(fail(StatusCode::BAD_REQUEST, format!("cannot read the request body: {e}"))),
+    };
+    let result = if bytes.len() >= BLOCKING_THRESHOLD {
+        // The blocking pool needs owned data: share the config, look the namespace up again.
+        let config = Arc::clone(config);
+        let name = ns.name.clone();
+        tokio::task::spawn_blocking(move || {
+            let ns = config.namespaces.get(&name).expect("resolved above");
+            transform(ns, op, &bytes)
+        })
+        .await
+        .map_err(|_| fail(StatusCode::INTERNAL_SERVER_ERROR, "the codec task failed"))?
+    } else {
+        transform(ns, op, &bytes)
+    };
+    let (json, count) = result?;
+    outcome.payloads = Some(count);
+    Ok(json)
+}
+
+/// JSON in, codec, JSON out; returns the response body and the number of payloads.
+fn transform(ns: &Namespace, op: Op, body: &[u8]) -> Result<(Vec<u8>, usize), Failure> {
+    let input = payloads::parse_json(body).map_err(|e| fail(StatusCode::BAD_REQUEST, e.0))?;
+    let proto = payloads::to_proto(&input);
+    let result = match op {
+        Op::Encode => ns.codec.encode(&proto),
+        Op::Decode => ns.codec.decode(&proto),
+    }
+    .map_err(|e| {
+        let verb = if op == Op::Encode { "encode" } else { "decode" };
+        fail(StatusCode::BAD_REQUEST, format!("{verb} failed: {e}"))
+    })?;
+    let output = payloads::from_proto(&result).map_err(|e| fail(StatusCode::BAD_REQUEST, e.0))?;
+    Ok((payloads::to_json(&output), output.len()))
+}
+
+async fn log_request(request: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = request.method().clone();
+    // The path only: a query string is not ours to log.
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let outcome = response.extensions().get::<Outcome>().cloned().unwrap_or_default();
+    let status = response.status().as_u16();
+    let latency_ms = start.elapsed().as_secs_f64() * 1e3;
+    tracing::info!(
+        target: "request",
+        method = %method,
+        path = %path,
+        status,
+        namespace = outcome.namespace.as_deref(),
+        payloads = outcome.payloads,
+        latency_ms = (latency_ms * 1000.0).round() / 1000.0,
+        error = outcome.error.as_deref(),
+    );
+    response
+}
