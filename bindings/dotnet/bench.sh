@@ -16,7 +16,7 @@ ensure_apt mono-complete gcc libc6-dev
 lib="$repo/target/release"
 out="$here/out/bench"
 mkdir -p "$out/data"
-(cd "$repo" && cargo run -q --release --example bench_data -- "$out/data")
+(cd "$repo" && cargo run -q --release --example bench_data -- "$out/data") >/dev/null
 mcs -nologo -optimize+ -target:library -out:"$out/TemporalPayloadCodec.dll" "$here"/src/TemporalPayloadCodec/*.cs
 mcs -nologo -optimize+ -out:"$out/Bench.exe" -r:"$out/TemporalPayloadCodec.dll" "$here/bench/Bench.cs"
 cc -O2 -Wall -Wextra -Werror -I"$repo/include" -o "$out/bench_c" "$here/bench/bench_c.c" \
