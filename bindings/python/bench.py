@@ -1,0 +1,125 @@
+"""The reference codec against this binding, side by side in one process.
+
+    .venv/bin/python bindings/python/bench.py [--rounds 5] [--data DIR] [--seconds 0.25]
+
+Reads the core benchmark's batches (each a serialized Payloads; generated with
+`cargo run --release --example bench_data -- DIR` when --data is not given), checks that both
+codecs produce identical bytes and decode each other's, then times encode and decode of each
+batch. Each round times every (batch, operation, codec) once, alternating the codecs so that
+load on the machine hits both alike; the table shows medians over the rounds. The coroutines
+are driven directly (neither codec awaits anything), so no event loop cost is measured.
+Exits 1 when a target is missed: at least 3x faster on 100 x 200 B, never slower.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+from temporalio.api.common.v1 import Payload, Payloads
+
+from temporal_payload_codec import Codec
+from temporal_payload_codec import version as library_version
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "tests"))
+from reference_codec import ReferenceCodec
+
+REPO = Path(__file__).resolve().parents[2]
+BATCHES = [("100 x 200 B", "100x200"), ("16 x 4 KiB", "16x4096"), ("4 x 64 KiB", "4x65536"), ("1 x 1 MiB", "1x1048576")]
+T = TypeVar("T")
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Drives a coroutine that never suspends."""
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    raise RuntimeError("the codec awaited something")
+
+
+def per_call(fn: Callable[[], object], seconds: float) -> float:
+    """Seconds per call: as many calls as fit in `seconds`, after one warm-up call."""
+    fn()
+    calls, start = 0, time.perf_counter()
+    while True:
+        fn()
+        calls += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return elapsed / calls
+
+
+def serialized(payloads: list[Payload]) -> list[bytes]:
+    return [p.SerializeToString() for p in payloads]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=0.25, help="time per measurement")
+    parser.add_argument("--data", type=Path, help="directory holding batch-*.bin (default: generate)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = args.data
+        if data is None:
+            data = Path(tmp)
+            subprocess.run(
+                ["cargo", "run", "-q", "--release", "--example", "bench_data", "--", str(data)], cwd=REPO, check=True
+            )
+        batches = {
+            key: list(Payloads.FromString((data / f"batch-{key}.bin").read_bytes()).payloads) for _, key in BATCHES
+        }
+
+    reference, ours = ReferenceCodec(), Codec()
+    for label, key in BATCHES:
+        plain = batches[key]
+        ref_encoded, our_encoded = run(reference.encode(plain)), run(ours.encode(plain))
+        if serialized(ref_encoded) != serialized(our_encoded):
+            sys.exit(f"{label}: encodings differ")
+        if run(reference.decode(our_encoded)) != plain or run(ours.decode(ref_encoded)) != plain:
+            sys.exit(f"{label}: the codecs do not decode each other")
+
+    times: dict[tuple[str, str, str], list[float]] = {}
+    for _ in range(args.rounds):
+        for _, key in BATCHES:
+            plain = batches[key]
+            encoded = run(ours.encode(plain))
+            for op, arg in (("encode", plain), ("decode", encoded)):
+                for name, codec in (("reference", reference), ("tpc", ours)):
+                    fn = codec.encode if op == "encode" else codec.decode
+                    seconds = per_call(lambda fn=fn, arg=arg: run(fn(arg)), args.seconds)
+                    times.setdefault((key, op, name), []).append(seconds)
+
+    python = sys.version.split()[0]
+    print(f"temporal-payload-codec {library_version()}, Python {python}, medians of {args.rounds} rounds\n")
+    print("| batch | operation | reference codec | tpc | speed-up (reference / tpc) |")
+    print("|---|---|---|---|---|")
+    missed = []
+    for label, key in BATCHES:
+        for op in ("encode", "decode"):
+            ref = statistics.median(times[(key, op, "reference")])
+            tpc = statistics.median(times[(key, op, "tpc")])
+            speedup = ref / tpc
+            print(f"| {label} | {op} | {ref * 1e6:.1f} µs | {tpc * 1e6:.1f} µs | {speedup:.2f}x |")
+            target = 3.0 if key == "100x200" else 1.0
+            if speedup < target:
+                missed.append(f"{op} {label}: {speedup:.2f}x, target {target:.0f}x")
+    print()
+    for line in missed:
+        print(f"target missed: {line}")
+    if not missed:
+        print("all targets met: at least 3x faster on 100 x 200 B, never slower")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""binary/encrypted in the layout of Temporal's Python encryption sample (samples-python
+encryption/codec.py): AES-256-GCM, key id "test-key-id", data = nonce(12) || ciphertext || tag,
+no associated data; the sample's side is played by `cryptography`, never by our library."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from conftest import sample_payloads
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from reference_codec import ReferenceCodec
+from temporalio.api.common.v1 import Payload
+
+from temporal_payload_codec import Codec, DecryptFailedError, UnknownKeyError
+
+SAMPLE_KEY = b"test-key-test-key-test-key-test!"  # the sample's default key (32 bytes)
+SAMPLE_KEY_ID = "test-key-id"
+
+
+def sample_encode(payloads: list[Payload], key: bytes = SAMPLE_KEY, key_id: str = SAMPLE_KEY_ID) -> list[Payload]:
+    """What the sample's EncryptionCodec.encode writes."""
+    out = []
+    for p in payloads:
+        nonce = os.urandom(12)
+        out.append(
+            Payload(
+                metadata={"encoding": b"binary/encrypted", "encryption-key-id": key_id.encode()},
+                data=nonce + AESGCM(key).encrypt(nonce, p.SerializeToString(), None),
+            )
+        )
+    return out
+
+
+def sample_decode(payloads: list[Payload]) -> list[Payload]:
+    """What the sample's EncryptionCodec.decode does, refusal of other key ids included."""
+    out = []
+    for p in payloads:
+        if p.metadata.get("encoding", b"") != b"binary/encrypted":
+            out.append(p)
+            continue
+        assert p.metadata["encryption-key-id"].decode() == SAMPLE_KEY_ID
+        out.append(Payload.FromString(AESGCM(SAMPLE_KEY).decrypt(p.data[:12], p.data[12:], None)))
+    return out
+
+
+def canonical(payloads: list[Payload]) -> list[bytes]:
+    return [p.SerializeToString(deterministic=True) for p in payloads]
+
+
+def sample_codec(**kwargs: object) -> Codec:
+    return Codec(keys={SAMPLE_KEY_ID: SAMPLE_KEY}, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_decodes_what_the_sample_wrote() -> None:
+    batch = sample_payloads()
+    assert canonical(await sample_codec().decode(sample_encode(batch))) == canonical(batch)
+
+
+async def test_the_sample_decodes_what_we_write() -> None:
+    batch = sample_payloads()
+    ours = await sample_codec(compression="none", encryption_key_id=SAMPLE_KEY_ID).encode(batch)
+    for p in ours:
+        assert dict(p.metadata) == {"encoding": b"binary/encrypted", "encryption-key-id": SAMPLE_KEY_ID.encode()}
+    assert canonical(sample_decode(ours)) == canonical(batch)
+
+
+async def test_snappy_under_encryption_peels_with_the_sample_then_the_reference() -> None:
+    batch = sample_payloads()
+    ours = await sample_codec(encryption_key_id=SAMPLE_KEY_ID).encode(batch)
+    inner = sample_decode(ours)
+    assert {p.metadata["encoding"] for p in inner} == {b"binary/snappy"}
+    assert canonical(await ReferenceCodec().decode(inner)) == canonical(batch)
+
+
+async def test_fresh_nonce_per_payload() -> None:
+    codec = sample_codec(encryption_key_id=SAMPLE_KEY_ID)
+    p = Payload(metadata={"encoding": b"json/plain"}, data=b'"same"')
+    once, twice = await codec.encode([p, p]), await codec.encode([p])
+    nonces = {q.data[:12] for q in [*once, *twice]}
+    assert len(nonces) == 3
+
+
+async def test_key_rotation_decrypts_old_keys() -> None:
+    old, new = os.urandom(32), os.urandom(32)
+    batch = sample_payloads()
+    old_data = sample_encode(batch, old, "2025-06")
+    codec = Codec(keys={"2026-11": new, "2025-06": old}, encryption_key_id="2026-11")
+    new_data = await codec.encode(batch)
+    assert {p.metadata["encryption-key-id"] for p in new_data} == {b"2026-11"}
+    assert canonical(await codec.decode(old_data)) == canonical(batch)
+    assert canonical(await codec.decode(new_data)) == canonical(batch)
+
+
+async def test_unknown_key_id_wrong_key_and_tampering_are_refused() -> None:
+    batch = sample_payloads()[:2]
+    with pytest.raises(UnknownKeyError) as unknown:
+        await sample_codec().decode(sample_encode(batch, os.urandom(32), "someone-else"))
+    assert "someone-else" in unknown.value.message and unknown.value.status == 6
+
+    with pytest.raises(DecryptFailedError) as wrong:
+        await sample_codec().decode(sample_encode(batch, os.urandom(32), SAMPLE_KEY_ID))
+    assert wrong.value.status == 7
+
+    tampered = sample_encode(batch)
+    tampered[1].data = tampered[1].data[:-1] + bytes([tampered[1].data[-1] ^ 1])
+    with pytest.raises(DecryptFailedError, match="payload 1"):
+        await sample_codec().decode(tampered)
+
+
+async def test_without_keys_encrypted_payloads_pass_through() -> None:
+    encrypted = sample_encode(sample_payloads())
+    assert canonical(await Codec().decode(encrypted)) == canonical(encrypted)
+
+
+def test_key_bytes_never_show() -> None:
+    key = bytes(range(32))
+    codec = Codec(keys={"k": key}, encryption_key_id="k")
+    assert key.hex() not in repr(codec) and repr(key) not in repr(codec)
+    with pytest.raises(DecryptFailedError) as failed:
+        codec.decode_sync(sample_encode([Payload(data=b"x")], os.urandom(32), "k"))
+    assert key.hex() not in str(failed.value) and repr(key) not in str(failed.value)
