@@ -40,7 +40,10 @@ pub struct StaticToken {
 
 impl StaticToken {
     pub fn new(role: Role, secret: &[u8]) -> Self {
-        StaticToken { role, digest: Sha256::digest(secret).into() }
+        StaticToken {
+            role,
+            digest: Sha256::digest(secret).into(),
+        }
     }
 }
 
@@ -213,7 +216,10 @@ impl JwtVerifier {
         };
         let keys = parse_jwks(&bytes)?;
         let n = keys.len();
-        *self.keys.write().await = Some(KeySet { keys, loaded_at: Instant::now() });
+        *self.keys.write().await = Some(KeySet {
+            keys,
+            loaded_at: Instant::now(),
+        });
         Ok(n)
     }
 
@@ -228,7 +234,11 @@ impl JwtVerifier {
         let alg = format!("{alg:?}");
         let fits = |k: &&LoadedKey| k.alg.as_deref().is_none_or(|a| a == alg);
         match kid {
-            Some(kid) => set.keys.iter().find(|k| k.kid.as_deref() == Some(kid)).filter(fits),
+            Some(kid) => set
+                .keys
+                .iter()
+                .find(|k| k.kid.as_deref() == Some(kid))
+                .filter(fits),
             // Without a kid, only an unambiguous set will do.
             None if set.keys.len() == 1 => set.keys.first().filter(fits),
             None => None,
@@ -345,7 +355,9 @@ impl Auth {
             return Err(AuthError::Forbidden("the JWT grants no codec role".into()));
         };
         if role < need {
-            return Err(AuthError::Forbidden(format!("{need:?} role needed, credentials grant {role:?}")));
+            return Err(AuthError::Forbidden(format!(
+                "{need:?} role needed, credentials grant {role:?}"
+            )));
         }
         Ok(role)
     }
@@ -371,7 +383,10 @@ mod tests {
         let r = Some(&b"Bearer reader-secret-0123456789"[..]);
         let w = Some(&b"Bearer writer-secret-0123456789"[..]);
         assert_eq!(a.authorize(r, Role::Reader).await, Ok(Role::Reader));
-        assert!(matches!(a.authorize(r, Role::Writer).await, Err(AuthError::Forbidden(_))));
+        assert!(matches!(
+            a.authorize(r, Role::Writer).await,
+            Err(AuthError::Forbidden(_))
+        ));
         assert_eq!(a.authorize(w, Role::Reader).await, Ok(Role::Writer));
         assert_eq!(a.authorize(w, Role::Writer).await, Ok(Role::Writer));
         for bad in [

@@ -237,8 +237,14 @@ impl SecretSource {
 }
 
 fn trim_ascii(bytes: &[u8]) -> &[u8] {
-    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(bytes.len());
-    let end = bytes.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
     &bytes[start..end]
 }
 
@@ -258,7 +264,11 @@ fn read_key(k: &KeyConfig, ns: &str, base: &Path, env: &dyn Env) -> Result<Zeroi
                 .decode(trim_ascii(&raw))
                 .map_err(|_| cerr(format!("{what}: {} does not hold base64", k.source.describe())))?,
         ),
-        other => return Err(cerr(format!("{what}: unknown format {other:?} (hex, base64 or raw)"))),
+        other => {
+            return Err(cerr(format!(
+                "{what}: unknown format {other:?} (hex, base64 or raw)"
+            )))
+        }
     };
     if key.len() != 32 {
         return Err(cerr(format!(
@@ -342,7 +352,11 @@ fn build_namespace(
             Some(Auth::new(tokens, jwt))
         }
     };
-    Ok(Namespace { name: name.to_owned(), codec, auth })
+    Ok(Namespace {
+        name: name.to_owned(),
+        codec,
+        auth,
+    })
 }
 
 impl Config {
@@ -375,7 +389,11 @@ impl Config {
             let ns = build_namespace(&name, c, base, env)?;
             namespaces.insert(name, ns);
         }
-        Ok(Config { server: file.server, cors: file.cors, namespaces })
+        Ok(Config {
+            server: file.server,
+            cors: file.cors,
+            namespaces,
+        })
     }
 
     pub fn load(path: &Path, env: &dyn Env) -> Result<Config, ConfigError> {
@@ -445,7 +463,11 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("k.hex"), format!("{KEY_HEX}\n")).unwrap();
         std::fs::write(dir.join("k.raw"), [7u8; 32]).unwrap();
-        std::fs::write(dir.join("k.b64"), "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n").unwrap();
+        std::fs::write(
+            dir.join("k.b64"),
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+        )
+        .unwrap();
         let text = r#"[namespaces.n]
             keys = [{ id = "a", file = "k.hex" }, { id = "b", file = "k.raw", format = "raw" },
                     { id = "c", file = "k.b64", format = "base64" }]"#;
@@ -458,20 +480,50 @@ mod tests {
         let short = "abcd";
         let cases: &[(&str, &str)] = &[
             ("", "no [namespaces"),
-            ("[namespaces.n]\ncompression = \"lz4\"", "unknown compression \"lz4\""),
+            (
+                "[namespaces.n]\ncompression = \"lz4\"",
+                "unknown compression \"lz4\"",
+            ),
             ("[namespaces.n]\nbogus = 1", "unknown field `bogus`"),
-            ("[namespaces.n]\nkeys = [{ id = \"k\", env = \"MISSING\" }]", "MISSING is not set"),
-            ("[namespaces.n]\nkeys = [{ id = \"k\", env = \"SHORT\" }]", "holds 2 bytes"),
-            ("[namespaces.n]\nkeys = [{ id = \"k\", env = \"NOTHEX\" }]", "does not hold hex"),
-            ("[namespaces.n]\nkeys = [{ id = \"k\", env = \"SHORT\", format = \"raw\" }]", "files only"),
-            ("[namespaces.n]\nkeys = [{ id = \"k\" }]", "exactly one of `env` and `file`"),
-            ("[namespaces.n]\nkeys = [{ id = \"k\", file = \"nope\" }]", "cannot read file /nonexistent/nope"),
+            (
+                "[namespaces.n]\nkeys = [{ id = \"k\", env = \"MISSING\" }]",
+                "MISSING is not set",
+            ),
+            (
+                "[namespaces.n]\nkeys = [{ id = \"k\", env = \"SHORT\" }]",
+                "holds 2 bytes",
+            ),
+            (
+                "[namespaces.n]\nkeys = [{ id = \"k\", env = \"NOTHEX\" }]",
+                "does not hold hex",
+            ),
+            (
+                "[namespaces.n]\nkeys = [{ id = \"k\", env = \"SHORT\", format = \"raw\" }]",
+                "files only",
+            ),
+            (
+                "[namespaces.n]\nkeys = [{ id = \"k\" }]",
+                "exactly one of `env` and `file`",
+            ),
+            (
+                "[namespaces.n]\nkeys = [{ id = \"k\", file = \"nope\" }]",
+                "cannot read file /nonexistent/nope",
+            ),
             ("[namespaces.n]\nencryption_key = \"k\"", "never added"),
             ("[namespaces.n]\nzlib_level = 10", "out of range"),
             ("[namespaces.n]\n[namespaces.n.auth]", "no tokens and no jwt"),
-            ("[namespaces.n]\nauth = { tokens = [{ role = \"reader\", env = \"SHORT\" }] }", "fewer than 16"),
-            ("[namespaces.n]\nauth = { tokens = [{ role = \"admin\", env = \"SHORT\" }] }", "unknown variant"),
-            ("[cors]\nallowed_origins = [\"*\"]\n[namespaces.n]", "cors.allowed_origins"),
+            (
+                "[namespaces.n]\nauth = { tokens = [{ role = \"reader\", env = \"SHORT\" }] }",
+                "fewer than 16",
+            ),
+            (
+                "[namespaces.n]\nauth = { tokens = [{ role = \"admin\", env = \"SHORT\" }] }",
+                "unknown variant",
+            ),
+            (
+                "[cors]\nallowed_origins = [\"*\"]\n[namespaces.n]",
+                "cors.allowed_origins",
+            ),
             ("[server]\nmax_body_bytes = 0\n[namespaces.n]", "max_body_bytes"),
         ];
         let env = [("SHORT", short), ("NOTHEX", "zz-secret-zz")];

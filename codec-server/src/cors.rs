@@ -14,9 +14,14 @@ pub fn check_origin(origin: &str) -> Result<(), String> {
     let rest = origin
         .strip_prefix("http://")
         .or_else(|| origin.strip_prefix("https://"))
-        .ok_or_else(|| format!("{origin:?} is not an http(s) origin (a `*` is never allowed with credentials)"))?;
-    if rest.is_empty() || rest.contains('/') || rest.bytes().any(|b| b.is_ascii_whitespace() || !b.is_ascii()) {
-        return Err(format!("{origin:?} must be scheme://host[:port], without a path or a trailing slash"));
+        .ok_or_else(|| {
+            format!("{origin:?} is not an http(s) origin (a `*` is never allowed with credentials)")
+        })?;
+    if rest.is_empty() || rest.contains('/') || rest.bytes().any(|b| b.is_ascii_whitespace() || !b.is_ascii())
+    {
+        return Err(format!(
+            "{origin:?} must be scheme://host[:port], without a path or a trailing slash"
+        ));
     }
     HeaderValue::from_str(origin).map_err(|_| format!("{origin:?} is not a valid header value"))?;
     Ok(())
@@ -46,7 +51,15 @@ mod tests {
     fn origins_are_checked() {
         check_origin("http://localhost:8233").unwrap();
         check_origin("https://temporal.example.com").unwrap();
-        for bad in ["*", "null", "localhost:8233", "http://localhost:8233/", "http://a/b", "http://", "http://a b"] {
+        for bad in [
+            "*",
+            "null",
+            "localhost:8233",
+            "http://localhost:8233/",
+            "http://a/b",
+            "http://",
+            "http://a b",
+        ] {
             assert!(check_origin(bad).is_err(), "{bad}");
         }
     }

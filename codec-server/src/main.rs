@@ -8,7 +8,11 @@ use tpc_codec_server::config::{Config, ProcessEnv};
 use tpc_codec_server::{routes, server};
 
 #[derive(Parser)]
-#[command(name = "tpc-codec-server", version, about = "Temporal codec server on temporal-payload-codec")]
+#[command(
+    name = "tpc-codec-server",
+    version,
+    about = "Temporal codec server on temporal-payload-codec"
+)]
 struct Args {
     /// The TOML configuration file.
     #[arg(short, long, env = "TPC_CODEC_SERVER_CONFIG")]
@@ -25,11 +29,15 @@ struct Args {
 /// provider may come back; verification retries), but always an error for --check-config.
 async fn load_jwks(config: &Config, strict: bool) -> Result<(), String> {
     for ns in config.namespaces.values() {
-        let Some(jwt) = ns.auth.as_ref().and_then(|a| a.jwt()) else { continue };
+        let Some(jwt) = ns.auth.as_ref().and_then(|a| a.jwt()) else {
+            continue;
+        };
         match jwt.load().await {
             Ok(n) => tracing::info!(target: "server", namespace = %ns.name, keys = n, "JWKS loaded"),
             Err(e) if strict => return Err(format!("namespace {:?}: {e}", ns.name)),
-            Err(e) => tracing::warn!(target: "server", namespace = %ns.name, error = %e, "JWKS not loaded yet"),
+            Err(e) => {
+                tracing::warn!(target: "server", namespace = %ns.name, error = %e, "JWKS not loaded yet")
+            }
         }
     }
     Ok(())

@@ -348,12 +348,18 @@ fn unknown(what: &str, field: u64) -> MappingError {
 
 fn decode_payload(bytes: &[u8]) -> Result<Payload, MappingError> {
     let mut p = Payload::default();
-    let mut r = Reader { buf: bytes, what: "Payload" };
+    let mut r = Reader {
+        buf: bytes,
+        what: "Payload",
+    };
     while let Some((field, value)) = r.next()? {
         match (field, value) {
             (1, Value::Bytes(entry)) => {
                 let (mut key, mut val) = (Vec::new(), Vec::new());
-                let mut e = Reader { buf: entry, what: "metadata entry" };
+                let mut e = Reader {
+                    buf: entry,
+                    what: "metadata entry",
+                };
                 while let Some((f, v)) = e.next()? {
                     match (f, v) {
                         (1, Value::Bytes(b)) => key = b.to_vec(),
@@ -361,8 +367,7 @@ fn decode_payload(bytes: &[u8]) -> Result<Payload, MappingError> {
                         (f, _) => return Err(unknown("metadata entry", f)),
                     }
                 }
-                let key = String::from_utf8(key)
-                    .map_err(|_| err("a metadata key is not valid UTF-8"))?;
+                let key = String::from_utf8(key).map_err(|_| err("a metadata key is not valid UTF-8"))?;
                 // Protobuf says the last entry for a key wins.
                 p.metadata.insert(key, val);
             }
@@ -372,7 +377,10 @@ fn decode_payload(bytes: &[u8]) -> Result<Payload, MappingError> {
             }
             (3, Value::Bytes(b)) => {
                 let mut size = 0i64;
-                let mut e = Reader { buf: b, what: "ExternalPayloadDetails" };
+                let mut e = Reader {
+                    buf: b,
+                    what: "ExternalPayloadDetails",
+                };
                 while let Some((f, v)) = e.next()? {
                     match (f, v) {
                         (1, Value::Varint(n)) => size = n as i64,
@@ -389,7 +397,10 @@ fn decode_payload(bytes: &[u8]) -> Result<Payload, MappingError> {
 
 /// Parses a protobuf `Payloads` message.
 pub fn from_proto(bytes: &[u8]) -> Result<Vec<Payload>, MappingError> {
-    let mut r = Reader { buf: bytes, what: "Payloads" };
+    let mut r = Reader {
+        buf: bytes,
+        what: "Payloads",
+    };
     let mut out = Vec::new();
     while let Some((field, value)) = r.next()? {
         match (field, value) {
@@ -472,11 +483,20 @@ mod tests {
         for (body, needle) in [
             (r#"{"payloads":[],"extra":1}"#, "unknown field `extra`"),
             (r#"{"payloads":[{"dat":""}]}"#, "unknown field `dat`"),
-            (r#"{"payloads":[{"externalPayloads":[{"size":1}]}]}"#, "unknown field `size`"),
+            (
+                r#"{"payloads":[{"externalPayloads":[{"size":1}]}]}"#,
+                "unknown field `size`",
+            ),
             (r#"{"payloads":[{"data":"!!"}]}"#, "invalid base64"),
             (r#"{"payloads":[{"metadata":{"a":"","a":""}}]}"#, "appears twice"),
-            (r#"{"payloads":[{"externalPayloads":[{"sizeBytes":"1.5"}]}]}"#, "not an int64"),
-            (r#"{"payloads":[{"externalPayloads":[{"sizeBytes":9223372036854775808}]}]}"#, "int64"),
+            (
+                r#"{"payloads":[{"externalPayloads":[{"sizeBytes":"1.5"}]}]}"#,
+                "not an int64",
+            ),
+            (
+                r#"{"payloads":[{"externalPayloads":[{"sizeBytes":9223372036854775808}]}]}"#,
+                "int64",
+            ),
             (r#"{"payloads":[{"metadata":{"a":1}}]}"#, "base64 string"),
             (r#"{"payloads":{}}"#, "invalid"),
             (r#"[1]"#, "invalid"),
@@ -499,7 +519,10 @@ mod tests {
         assert!(from_proto(&msg).unwrap_err().0.contains("field 4"));
         good.pop();
         assert!(from_proto(&good).is_err());
-        assert!(from_proto(&[0x0d, 0, 0, 0, 0]).unwrap_err().0.contains("wire type 5"));
+        assert!(from_proto(&[0x0d, 0, 0, 0, 0])
+            .unwrap_err()
+            .0
+            .contains("wire type 5"));
         assert!(from_proto(&[0x0a, 0x80]).is_err());
     }
 

@@ -56,7 +56,10 @@ struct Failure {
 }
 
 fn fail(status: StatusCode, message: impl Into<String>) -> Failure {
-    Failure { status, message: message.into() }
+    Failure {
+        status,
+        message: message.into(),
+    }
 }
 
 pub fn app(config: Arc<Config>) -> Router {
@@ -77,7 +80,10 @@ pub fn app(config: Arc<Config>) -> Router {
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found: POST /encode or /decode\n") })
         .with_state(config)
         // Inner to outer: timeout (408), CORS (preflights answered before any auth), log line.
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
         .layer(cors)
         .layer(middleware::from_fn(log_request))
 }
@@ -99,10 +105,15 @@ async fn codec(
         Ok(json) => ([(CONTENT_TYPE, "application/json")], json).into_response(),
         Err(f) => {
             outcome.error = Some(f.message.clone());
-            let mut r = (f.status, [(CONTENT_TYPE, "text/plain; charset=utf-8")], f.message + "\n")
+            let mut r = (
+                f.status,
+                [(CONTENT_TYPE, "text/plain; charset=utf-8")],
+                f.message + "\n",
+            )
                 .into_response();
             if f.status == StatusCode::UNAUTHORIZED {
-                r.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                r.headers_mut()
+                    .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
             r
         }
@@ -134,7 +145,10 @@ fn resolve<'a>(
         (p, h) => p.or(h),
     };
     config.namespace(name.as_deref()).ok_or_else(|| match name {
-        Some(n) => fail(StatusCode::NOT_FOUND, format!("namespace {n:?} is not configured")),
+        Some(n) => fail(
+            StatusCode::NOT_FOUND,
+            format!("namespace {n:?} is not configured"),
+        ),
         None => fail(
             StatusCode::NOT_FOUND,
             "no namespace given (X-Namespace or /{namespace}/...) and no \"*\" namespace configured",
@@ -193,7 +207,12 @@ async fn run(
     let bytes = match Limited::new(body, limit).collect().await {
         Ok(c) => c.to_bytes(),
         Err(e) if e.is::<LengthLimitError>() => return Err(too_large()),
-        Err(e) => return Err(fail(StatusCode::BAD_REQUEST, format!("cannot read the request body: {e}"))),
+        Err(e) => {
+            return Err(fail(
+                StatusCode::BAD_REQUEST,
+                format!("cannot read the request body: {e}"),
+            ))
+        }
     };
     let result = if bytes.len() >= BLOCKING_THRESHOLD {
         // The blocking pool needs owned data: share the config, look the namespace up again.
@@ -235,7 +254,11 @@ async fn log_request(request: Request, next: Next) -> Response {
     // The path only: a query string is not ours to log.
     let path = request.uri().path().to_owned();
     let response = next.run(request).await;
-    let outcome = response.extensions().get::<Outcome>().cloned().unwrap_or_default();
+    let outcome = response
+        .extensions()
+        .get::<Outcome>()
+        .cloned()
+        .unwrap_or_default();
     let status = response.status().as_u16();
     let latency_ms = start.elapsed().as_secs_f64() * 1e3;
     tracing::info!(

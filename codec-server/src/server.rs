@@ -21,7 +21,12 @@ pub struct Limits {
 
 /// Serves `app` on `listener` until `shutdown` completes, then drains. Returns false when
 /// requests were still running at the end of the grace period.
-pub async fn serve(listener: TcpListener, app: Router, limits: Limits, shutdown: impl Future<Output = ()>) -> bool {
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) -> bool {
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let mut builder = http1::Builder::new();
