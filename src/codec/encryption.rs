@@ -1,5 +1,8 @@
-//! `binary/encrypted`: AES-256-GCM with a random 96-bit nonce and no associated data,
-//! `data = nonce || ciphertext || tag`, the layout all Temporal samples share.
+//! `binary/encrypted`: AES-256-GCM with a random 96-bit nonce and no associated data.
+//! We write `data = nonce || ciphertext || tag`, the layout of the Go, Python and Java samples
+//! and of every standard AEAD API. The .NET sample writes `nonce || tag || ciphertext` under
+//! the same metadata; nothing in the payload tells the two apart, so decryption tries ours
+//! first and the .NET one only when the tag does not verify.
 
 use crate::error::{invalid, Error, ErrorKind, Result};
 use aes_gcm::aead::{AeadInOut, KeyInit};
@@ -53,8 +56,8 @@ impl Key {
         out.extend_from_slice(&tag);
     }
 
-    /// Appends the plaintext of `nonce || ciphertext || tag` to `out`; on failure `out` is
-    /// left as it was.
+    /// Appends the plaintext of `nonce || ciphertext || tag` (or the .NET sample's
+    /// `nonce || tag || ciphertext`) to `out`; on failure `out` is left as it was.
     pub fn open(&self, data: &[u8], out: &mut Vec<u8>) -> Result<()> {
         if data.len() < NONCE_LEN + TAG_LEN {
             return Err(Error::new(
@@ -67,26 +70,30 @@ impl Key {
             ));
         }
         let (nonce, rest) = data.split_at(NONCE_LEN);
-        let (ciphertext, tag) = rest.split_at(rest.len() - TAG_LEN);
-        let at = out.len();
-        out.extend_from_slice(ciphertext);
         let nonce = Nonce::try_from(nonce).expect("split at NONCE_LEN");
-        let tag = Tag::try_from(tag).expect("split at TAG_LEN");
-        if self
-            .cipher
-            .decrypt_inout_detached(&nonce, &[], (&mut out[at..]).into(), &tag)
-            .is_err()
-        {
+        let (ciphertext, tag) = rest.split_at(rest.len() - TAG_LEN);
+        let (dotnet_tag, dotnet_ciphertext) = rest.split_at(TAG_LEN);
+        let at = out.len();
+        for (ciphertext, tag) in [(ciphertext, tag), (dotnet_ciphertext, dotnet_tag)] {
             out.truncate(at);
-            return Err(Error::new(
-                ErrorKind::DecryptFailed,
-                format!(
-                    "authentication failed with key {:?}: wrong key or tampered payload",
-                    self.id
-                ),
-            ));
+            out.extend_from_slice(ciphertext);
+            let tag = Tag::try_from(tag).expect("split at TAG_LEN");
+            if self
+                .cipher
+                .decrypt_inout_detached(&nonce, &[], (&mut out[at..]).into(), &tag)
+                .is_ok()
+            {
+                return Ok(());
+            }
         }
-        Ok(())
+        out.truncate(at);
+        Err(Error::new(
+            ErrorKind::DecryptFailed,
+            format!(
+                "authentication failed with key {:?} (in either tag position): wrong key or tampered payload",
+                self.id
+            ),
+        ))
     }
 }
 
@@ -135,6 +142,27 @@ mod tests {
             assert_eq!(err.kind(), ErrorKind::DecryptFailed);
             assert_eq!(out, vec![9u8], "out untouched after a failure");
         }
+    }
+
+    #[test]
+    fn reads_the_dotnet_sample_tag_first_layout() {
+        let key = Key::new("test-key-id", &[3u8; 32]).unwrap();
+        let mut sealed = Vec::new();
+        key.seal(&[5u8; 12], b"from the .NET sample", &mut sealed);
+        let (nonce, rest) = sealed.split_at(12);
+        let (ciphertext, tag) = rest.split_at(rest.len() - 16);
+        let tag_first = [nonce, tag, ciphertext].concat();
+        let mut plain = Vec::new();
+        key.open(&tag_first, &mut plain).unwrap();
+        assert_eq!(plain, b"from the .NET sample");
+        let mut bad = tag_first.clone();
+        bad[20] ^= 1;
+        let mut out = Vec::new();
+        assert_eq!(
+            key.open(&bad, &mut out).unwrap_err().kind(),
+            ErrorKind::DecryptFailed
+        );
+        assert!(out.is_empty());
     }
 
     #[test]

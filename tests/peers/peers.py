@@ -39,15 +39,22 @@ def seal(key: bytes, plaintext: bytes) -> bytes:
     return nonce + AESGCM(key).encrypt(nonce, plaintext, None)
 
 
+def seal_tag_first(key: bytes, plaintext: bytes) -> bytes:
+    """The .NET sample's layout (samples-dotnet Encryption/Codec/EncryptionCodec.cs passes
+    AesGcm.Encrypt the span after the tag as ciphertext): nonce(12) || tag(16) || ciphertext."""
+    sealed = seal(key, plaintext)
+    return sealed[:12] + sealed[-16:] + sealed[12:-16]
+
+
 def zlib_payload(inner: Payload) -> Payload:
     """What Go's NewZlibCodec and Java's ZlibPayloadCodec write: zlib of the whole Payload."""
     return Payload(metadata={"encoding": b"binary/zlib"}, data=zlib.compress(inner.SerializeToString(), 6))
 
 
-def encrypted(inner: Payload, key: bytes, key_id: str, extra=None) -> Payload:
+def encrypted(inner: Payload, key: bytes, key_id: str, extra=None, sealer=seal) -> Payload:
     metadata = {"encoding": b"binary/encrypted", "encryption-key-id": key_id.encode()}
     metadata.update(extra or {})
-    return Payload(metadata=metadata, data=seal(key, inner.SerializeToString()))
+    return Payload(metadata=metadata, data=sealer(key, inner.SerializeToString()))
 
 
 def make() -> dict:
@@ -76,7 +83,8 @@ def make() -> dict:
         go_key,
     )
     case("Python sample, key id test-key-id", [encrypted(p, py_key, "test-key-id") for p in plain.payloads], "test-key-id", py_key)
-    case(".NET sample, key id test-key-id", [encrypted(p, py_key, "test-key-id") for p in plain.payloads], "test-key-id", py_key)
+    dotnet = [encrypted(p, py_key, "test-key-id", sealer=seal_tag_first) for p in plain.payloads]
+    case(".NET sample (tag before ciphertext), key id test-key-id", dotnet, "test-key-id", py_key)
     java_key = java_id.encode("utf-8")
     case(
         "Java sample: encryption-cipher, key = UTF-8 bytes of its id",
