@@ -62,16 +62,21 @@ namespace TemporalPayloadCodec.Tests
 
         /// <summary>
         /// The published .NET sample's Encrypt passes bytes[12..28] as the tag and bytes[28..]
-        /// as the ciphertext, i.e. nonce || tag || ciphertext. The library reads only
-        /// nonce || ciphertext || tag, so these fail authentication. This records the gap (see
-        /// README); it should flip to a round trip if the core learns that layout.
+        /// as the ciphertext, i.e. it writes nonce || tag || ciphertext. The library tries that
+        /// layout when the standard tag position does not verify, so these decode too.
         /// </summary>
         [Test]
-        public static void TagFirstLayoutIsNotRead()
+        public static void DecodesTheTagFirstLayoutOfThePublishedSample()
         {
             using (var codec = SampleCodec())
             {
-                Assert.Status(TpcStatus.DecryptFailed, () => codec.Decode(Convert.FromBase64String(Fixture("nonce-tag-ciphertext")[2])), "nonce || tag || ciphertext");
+                string[] c = Fixture("nonce-tag-ciphertext");
+                Assert.Bytes(Convert.FromBase64String(c[1]), codec.Decode(Convert.FromBase64String(c[2])), "nonce || tag || ciphertext");
+            }
+
+            using (var codec = TpcCodec.CreateBuilder().AddKey("test-key-id", Encoding.ASCII.GetBytes("another-key-another-key-another!")).Build())
+            {
+                Assert.Status(TpcStatus.DecryptFailed, () => codec.Decode(Convert.FromBase64String(Fixture("nonce-tag-ciphertext")[2])), "tag-first layout, wrong key");
             }
         }
 
