@@ -16,6 +16,7 @@ STEPS=(
   "rust-tests|cargo test --workspace --locked"
   "c-example|scripts/test-c.sh"
   "go-binding|bindings/go/test.sh"
+  "dotnet-binding|bindings/dotnet/test.sh"
   "fuzz|scripts/fuzz.sh 30"
 )
 
