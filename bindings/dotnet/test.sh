@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The .NET binding's tests, runnable from any directory on a fresh Debian machine with Rust:
-#   bindings/dotnet/test.sh
+#   bindings/dotnet/test.sh               (bindings/dotnet/test.sh --build-only: install and build, no tests)
 # Installs Mono (mcs + mono) and what the fixtures need, builds the library, compiles the
 # binding, its tests and examples with mcs into bindings/dotnet/out/, checks the examples
 # (also against the C payload_tool), the Temporalio adapter against stubs, then runs the test
@@ -58,6 +58,10 @@ cat > "$out/examples/TemporalPayloadCodec.dll.config" <<XML
 XML
 cc -O2 -Wall -Wextra -Werror -I"$repo/include" -o "$out/examples/payload_tool_c" "$repo/examples/c/payload_tool.c" \
   -L"$lib" -Wl,-rpath,"$lib" -ltemporal_payload_codec
+if [ "${1:-}" = --build-only ]; then
+  log ".NET binding and examples built in $out"
+  exit 0
+fi
 
 log "examples: PayloadTool and DecodePayloads (dllmap, no LD_LIBRARY_PATH)"
 work=$(mktemp -d)
