@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Coroutine
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,6 +44,10 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
     raise RuntimeError("the codec awaited something")
+
+
+def drive(fn: Callable[[list[Payload]], Coroutine[Any, Any, list[Payload]]], arg: list[Payload]) -> None:
+    run(fn(arg))
 
 
 def per_call(fn: Callable[[], object], seconds: float) -> float:
@@ -96,7 +101,7 @@ def main() -> int:
             for op, arg in (("encode", plain), ("decode", encoded)):
                 for name, codec in (("reference", reference), ("tpc", ours)):
                     fn = codec.encode if op == "encode" else codec.decode
-                    seconds = per_call(lambda fn=fn, arg=arg: run(fn(arg)), args.seconds)
+                    seconds = per_call(partial(drive, fn, arg), args.seconds)
                     times.setdefault((key, op, name), []).append(seconds)
 
     python = sys.version.split()[0]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -104,10 +103,3 @@ def sample_payloads() -> list[Payload]:
     ]
     payloads = list(temporalio.converter.default().payload_converter.to_payloads(values))
     return [*payloads, Payload()]
-
-
-def env_without_library_override() -> dict[str, str]:
-    """The environment for subprocesses, so they load the installed package's library."""
-    env = dict(os.environ)
-    env.pop("TPC_LIBRARY_PATH", None)
-    return env

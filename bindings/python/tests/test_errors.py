@@ -19,7 +19,9 @@ from temporal_payload_codec import (
 
 
 def snappy(inner: Payload) -> Payload:
-    return Payload(metadata={"encoding": b"binary/snappy"}, data=bytes(cramjam.snappy.compress(inner.SerializeToString())))
+    return Payload(
+        metadata={"encoding": b"binary/snappy"}, data=bytes(cramjam.snappy.compress(inner.SerializeToString()))
+    )
 
 
 def test_abi_version_and_library() -> None:

@@ -15,7 +15,7 @@ from conftest import REPO, sample_payloads
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference_codec import ReferenceCodec
-from temporalio.api.common.v1 import Payload, Payloads
+from temporalio.api.common.v1 import Payload
 
 from temporal_payload_codec import Codec, Compression
 
@@ -133,7 +133,8 @@ def test_shared_vectors(case: dict[str, str]) -> None:
 async def test_other_compressions_round_trip_and_peel_each_other() -> None:
     batch = sample_payloads()
     decoders = [Codec(compression=c) for c in Compression]
-    for compression in ["none", "snappy", "snappy-raw", "zlib", Compression.ZLIB]:
+    compressions: list[Compression | str] = ["none", "snappy", "snappy-raw", "zlib", Compression.ZLIB]
+    for compression in compressions:
         encoded = await Codec(compression=compression).encode(batch)
         for decoder in decoders:  # decode peels every known layer, whatever it encodes with
             assert wire(await decoder.decode(encoded)) == wire(batch)

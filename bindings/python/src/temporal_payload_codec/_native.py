@@ -77,17 +77,19 @@ def _load() -> tuple[ctypes.CDLL, Path]:
             f"Build it with scripts/build-lib.sh and reinstall the package, or set {LIBRARY_ENV} "
             "to the library file or the directory holding it (e.g. target/release)."
         )
-    for name, (argtypes, restype) in _SIGNATURES.items():
-        fn = getattr(lib, name)
-        fn.argtypes = argtypes
-        fn.restype = restype
+    # The ABI version first: calling anything else in a library with another ABI would be
+    # undefined behaviour, so nothing else is even looked up before it matches.
+    lib.tpc_abi_version.argtypes, lib.tpc_abi_version.restype = _SIGNATURES["tpc_abi_version"]
     found = lib.tpc_abi_version()
     if found != ABI_VERSION:
-        # Calling a library with another ABI would be undefined behaviour: refuse to load.
         raise ImportError(
             f"temporal_payload_codec: {path} implements ABI version {found}, this binding needs "
             f"{ABI_VERSION}; install the binding that matches the library (or rebuild both)"
         )
+    for name, (argtypes, restype) in _SIGNATURES.items():
+        fn = getattr(lib, name)
+        fn.argtypes = argtypes
+        fn.restype = restype
     return lib, path
 
 

@@ -1,0 +1,60 @@
+"""Finding the library: the packaged copy, TPC_LIBRARY_PATH, and the ABI check on import."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+import temporal_payload_codec
+
+PROBE = "import temporal_payload_codec as t; print(t.library_path()); print(t.Codec().encode_bytes(b''))"
+
+
+def import_with(library_path: str | None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "TPC_LIBRARY_PATH"}
+    if library_path is not None:
+        env["TPC_LIBRARY_PATH"] = library_path
+    return subprocess.run(
+        [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_the_installed_package_carries_the_library() -> None:
+    out = import_with(None)
+    assert out.returncode == 0, out.stderr
+    packaged = Path(temporal_payload_codec.__file__).with_name("libtemporal_payload_codec.so")
+    assert packaged.is_file()
+    assert out.stdout.splitlines()[0] == str(packaged)
+
+
+def test_tpc_library_path_names_a_file_or_its_directory() -> None:
+    release = REPO / "target" / "release"
+    for value in (str(release), str(release / "libtemporal_payload_codec.so")):
+        out = import_with(value)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.splitlines()[0] == str(release / "libtemporal_payload_codec.so")
+
+
+def test_a_missing_library_is_a_clear_import_error(tmp_path: Path) -> None:
+    out = import_with(str(tmp_path / "nowhere.so"))
+    assert out.returncode != 0
+    assert "ImportError" in out.stderr and "TPC_LIBRARY_PATH" in out.stderr and "nowhere.so" in out.stderr
+
+
+def test_a_library_with_another_abi_is_refused(tmp_path: Path) -> None:
+    cc = shutil.which("cc")
+    if cc is None:
+        pytest.fail("a C compiler (cc) is needed to build the fake library of this test")
+    source = tmp_path / "fake.c"
+    source.write_text("unsigned tpc_abi_version(void) { return 2; }\n")
+    fake = tmp_path / "libtemporal_payload_codec.so"
+    subprocess.run([cc, "-shared", "-fPIC", "-o", str(fake), str(source)], check=True)
+    out = import_with(str(fake))
+    assert out.returncode != 0
+    assert "ABI version 2" in out.stderr and "needs 1" in out.stderr, out.stderr
