@@ -7,6 +7,7 @@ import io.temporal.api.common.v1.Payload;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -20,9 +21,9 @@ import java.util.List;
  * thread's lifetime.
  */
 final class Scratch {
-  static final long OUT = 0; // tpc_buffer {data, len}
-  static final long ERR = 16; // tpc_buffer {data, len}
-  static final long CODEC = 32; // tpc_codec *
+  static final int OUT = 0; // tpc_buffer {data, len}
+  static final int ERR = 16; // tpc_buffer {data, len}
+  static final int CODEC = 32; // tpc_codec *
   private static final long HEADER = 64;
   private static final long INITIAL = 64 * 1024;
   static final long RETAIN = 4L * 1024 * 1024;
@@ -31,6 +32,9 @@ final class Scratch {
 
   private Memory memory;
   private long base;
+  // The buffers and codec slot, read and written through a direct buffer: plain memory accesses
+  // where Memory.getLong/setLong would each be a JNI call.
+  private ByteBuffer header;
   private ByteBuffer input; // a view of the input area, recreated when the memory grows
 
   private Scratch() {
@@ -44,6 +48,7 @@ final class Scratch {
   private void allocate(long inputCapacity) {
     memory = new Memory(HEADER + inputCapacity);
     base = Pointer.nativeValue(memory);
+    header = memory.getByteBuffer(0, HEADER).order(ByteOrder.nativeOrder());
     input = null;
   }
 
@@ -53,11 +58,9 @@ final class Scratch {
 
   /** Zeroes both buffers and the codec slot before a call: outputs are written only on success. */
   void clear() {
-    memory.setLong(OUT, 0);
-    memory.setLong(OUT + 8, 0);
-    memory.setLong(ERR, 0);
-    memory.setLong(ERR + 8, 0);
-    memory.setLong(CODEC, 0);
+    header.putLong(OUT, 0).putLong(OUT + 8, 0);
+    header.putLong(ERR, 0).putLong(ERR + 8, 0);
+    header.putLong(CODEC, 0);
   }
 
   private void ensureInput(long size) {
@@ -107,8 +110,8 @@ final class Scratch {
 
   /** Copies the library's output into a Java array and frees the library's buffer. */
   byte[] takeOutput() {
-    long data = memory.getLong(OUT);
-    long len = memory.getLong(OUT + 8);
+    long data = header.getLong(OUT);
+    long len = header.getLong(OUT + 8);
     try {
       if (len > Integer.MAX_VALUE - 8) {
         throw new TpcException(
@@ -126,8 +129,8 @@ final class Scratch {
 
   /** The exception for a failed call, with the library's message; frees the message. */
   TpcException takeError(int status) {
-    long data = memory.getLong(ERR);
-    long len = memory.getLong(ERR + 8);
+    long data = header.getLong(ERR);
+    long len = header.getLong(ERR + 8);
     try {
       String message = "";
       if (data != 0 && len > 0) {
@@ -140,7 +143,7 @@ final class Scratch {
   }
 
   long codec() {
-    return memory.getLong(CODEC);
+    return header.getLong(CODEC);
   }
 
   /** Releases an input area grown past RETAIN, after the call that needed it. */
