@@ -17,20 +17,41 @@ from ._errors import CodecClosedError, InvalidArgumentError
 from ._native import Buffer, check, lib, take
 
 
-def take_payloads(buffer: Buffer) -> list[Payload]:
-    """Parses a library buffer holding a serialized Payloads, then releases it.
+def take_payloads(buffer: Buffer, count: int) -> list[Payload]:
+    """Parses a library buffer holding a serialized Payloads of `count` payloads, then
+    releases it.
 
     The parser reads the library's memory in place (protobuf copies what it keeps), which
-    saves copying the whole batch into a bytes object first.
+    saves copying the whole batch into a bytes object first. Large payloads are parsed one by
+    one, so that protobuf allocates per payload rather than one arena for the whole batch.
     """
     try:
         if not buffer.len:
             return []
-        view = (ctypes.c_char * buffer.len).from_address(buffer.data)
-        # The stubs say bytes; the parser takes any buffer (upb and the pure-Python one alike).
-        return list(Payloads.FromString(memoryview(view)).payloads)  # type: ignore[arg-type]
+        view = memoryview((ctypes.c_char * buffer.len).from_address(buffer.data)).cast("B")
+        if count and buffer.len // count < _SPLIT_FROM:
+            # The stubs say bytes; the parser takes any buffer (upb and the pure-Python one alike).
+            return list(Payloads.FromString(view).payloads)  # type: ignore[arg-type]
+        out = []
+        offset, end = 0, buffer.len
+        while offset < end:
+            offset += 1  # the tag of Payloads.payloads, 0x0a: the library writes nothing else
+            n = shift = 0
+            while True:
+                byte = view[offset]
+                offset += 1
+                n |= (byte & 0x7F) << shift
+                shift += 7
+                if byte < 0x80:
+                    break
+            out.append(Payload.FromString(view[offset : offset + n]))  # type: ignore[arg-type]
+            offset += n
+        return out
     finally:
         lib.tpc_buffer_free(ctypes.byref(buffer))
+
+
+_SPLIT_FROM: Final = 16 * 1024
 
 
 class Compression(enum.IntEnum):
@@ -56,8 +77,6 @@ _COMPRESSION_NAMES: Final = {
 # length and the payload's own serialization. Framing it here (rather than building a
 # Payloads message) hands the library exactly the bytes `p.SerializeToString()` gives, as the
 # reference codec compresses, and skips copying every payload into a new message.
-_SMALL_HEADERS: Final = [bytes((0x0A, n)) for n in range(0x80)]
-
 # Batches from _REUSE_FROM bytes up are framed into a buffer each thread keeps (up to
 # _REUSE_UP_TO bytes) instead of a fresh bytes object per call: a fresh allocation of a few
 # hundred KiB is often handed back to the OS by malloc when freed, and touching new pages
@@ -70,10 +89,7 @@ _Framed = bytes | ctypes.Array[ctypes.c_char]
 
 
 def _header(n: int) -> bytes:
-    if n < 0x80:
-        return _SMALL_HEADERS[n]
-    if n < 0x4000:
-        return bytes((0x0A, (n & 0x7F) | 0x80, n >> 7))
+    """Tag 0x0a (field 1, length-delimited) and the varint n."""
     header = bytearray(b"\x0a")
     while n >= 0x80:
         header.append((n & 0x7F) | 0x80)
@@ -82,14 +98,29 @@ def _header(n: int) -> bytes:
     return bytes(header)
 
 
+class _Headers(dict[int, bytes]):
+    """Headers by payload length, made on first use; lengths below 16 KiB are kept (at most
+    16384 small entries), so a batch of small payloads is framed without a Python-level loop."""
+
+    def __missing__(self, n: int) -> bytes:
+        header = _header(n)
+        if n < 0x4000:
+            self[n] = header
+        return header
+
+
+_HEADERS: Final = _Headers()
+_serialize: Final = Payload.SerializeToString
+
+
 def _frame(payloads: Sequence[Payload]) -> tuple[_Framed, int]:
     """The serialized Payloads of a batch: a pointer-compatible object and its length."""
-    datas = [p.SerializeToString() for p in payloads]
+    datas = list(map(_serialize, payloads))
     size = sum(map(len, datas))
     if size < _REUSE_FROM:
-        parts: list[bytes] = []
-        for data in datas:
-            parts += (_header(len(data)), data)
+        parts = [b""] * (2 * len(datas))
+        parts[1::2] = datas
+        parts[0::2] = map(_HEADERS.__getitem__, map(len, datas))
         framed = b"".join(parts)
         return framed, len(framed)
     capacity = size + 11 * len(datas)  # a varint length takes at most 10 bytes
@@ -100,7 +131,7 @@ def _frame(payloads: Sequence[Payload]) -> tuple[_Framed, int]:
             _local.buf = buf
     offset = 0
     for data in datas:
-        for chunk in (_header(len(data)), data):
+        for chunk in (_HEADERS[len(data)], data):
             end = offset + len(chunk)
             buf[offset:end] = chunk  # same length: a copy in place, no resize
             offset = end
@@ -260,7 +291,7 @@ class Codec(PayloadCodec):
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def _call(self, encode: bool, data: _Framed, size: int, parse: bool = False) -> Any:
+    def _call(self, encode: bool, data: _Framed, size: int, parse: bool = False, count: int = 0) -> Any:
         with self._idle:
             if self._closed:
                 raise CodecClosedError("the codec was closed")
@@ -275,7 +306,7 @@ class Codec(PayloadCodec):
                 fn = lib.tpc_codec_encode if encode else lib.tpc_codec_decode
                 status = fn(self._handle, data, size, ctypes.byref(out), ctypes.byref(err))
             check(status, err)
-            return take_payloads(out) if parse else take(out)
+            return take_payloads(out, count) if parse else take(out)
         finally:
             with self._idle:
                 self._in_flight -= 1
@@ -294,11 +325,11 @@ class Codec(PayloadCodec):
 
     def encode_sync(self, payloads: Sequence[Payload]) -> list[Payload]:
         """:meth:`encode` without the event loop: same count and order out."""
-        return self._call(True, *_frame(payloads), parse=True)  # type: ignore[no-any-return]
+        return self._call(True, *_frame(payloads), parse=True, count=len(payloads))  # type: ignore[no-any-return]
 
     def decode_sync(self, payloads: Sequence[Payload]) -> list[Payload]:
         """:meth:`decode` without the event loop: same count and order out."""
-        return self._call(False, *_frame(payloads), parse=True)  # type: ignore[no-any-return]
+        return self._call(False, *_frame(payloads), parse=True, count=len(payloads))  # type: ignore[no-any-return]
 
     # The work runs inline on the event loop, as the reference codec's does: a whole batch is
     # one native call (about a millisecond per MiB), cheaper than a hop to a thread pool.
