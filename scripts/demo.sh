@@ -1,20 +1,50 @@
 #!/usr/bin/env bash
-# The main demo: builds the library and the C example, then round-trips payloads through it,
-# first with the default (reference snappy) codec, then with zlib + AES-256-GCM.
+# The main demo: one workflow, every language, on a real Temporal server.
+#   ./scripts/demo.sh           build everything, then run the demo and print what happened
+#   ./scripts/demo.sh --check   the same as an end-to-end test (what scripts/test.sh runs)
+# Installs what it needs (scripts/setup.sh, Mono, Maven dependencies) on a fresh machine.
+# The flow itself is demo/crosslang.py: it starts a Temporal dev server and the codec server
+# on free loopback ports, a Go worker, a Java worker and a Python client, then decodes the
+# stored payloads from .NET, C, every binding and the Temporal CLI, and stops everything.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
-command -v cargo >/dev/null || { echo "cargo is needed: install Rust (rustup.rs)" >&2; exit 1; }
-command -v gcc >/dev/null || { echo "gcc is needed (apt-get install build-essential)" >&2; exit 1; }
-echo "== building the library (release)"
-lib=$(scripts/build-lib.sh | tail -1)/..
-mkdir -p target/c-tests
-gcc -std=c11 -O2 -Wall -Wextra -Werror -Iinclude examples/c/payload_tool.c \
-    -L"$lib" -Wl,-rpath,"$(cd "$lib" && pwd)" -ltemporal_payload_codec -o target/c-tests/payload_tool
-echo
-echo "== the default codec (byte-identical to the reference Python codec)"
-target/c-tests/payload_tool
-echo
-echo "== zlib + AES-256-GCM with key id demo-key"
-TPC_COMPRESSION=zlib TPC_KEY_HEX=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f \
-    target/c-tests/payload_tool
+source scripts/lib.sh
+
+quiet() { # runs a build step, showing its output only when it fails
+  local what=$1; shift
+  local out
+  if ! out=$("$@" 2>&1); then
+    printf '%s\n' "$out" | tail -40 >&2
+    die "building $what failed (output above)"
+  fi
+}
+
+log "setup (Python peers, Temporal CLI, cargo-fuzz; cheap when done)"
+quiet "the setup" scripts/setup.sh
+demo=target/demo
+mkdir -p "$demo/go"
+
+log "build: the library and the C payload_tool"
+pkgconfig=$(scripts/build-lib.sh | tail -1)
+quiet "the C payload_tool" cc -std=c11 -O2 -Wall -Wextra -Werror -Iinclude examples/c/payload_tool.c \
+  -Ltarget/release -Wl,-rpath,"$repo/target/release" -ltemporal_payload_codec -o "$demo/payload_tool"
+
+log "build: the Go worker and payloadtool (static: the library is inside the binary)"
+export PKG_CONFIG_PATH=$pkgconfig
+(cd examples/go && quiet "the Go examples" \
+  go build -tags tpc_static -o "$repo/$demo/go/" ./worker ./payloadtool)
+
+log "build: the codec server"
+quiet "the codec server" cargo build -q --release --locked -p tpc-codec-server
+cp target/release/tpc-codec-server "$demo/"
+
+log "build: the Java worker and payload tool"
+quiet "the Java examples" examples/java/run.sh build
+log "build: the .NET examples (Mono)"
+quiet "the .NET examples" bindings/dotnet/test.sh --build-only
+log "build: the Python binding, installed into .venv"
+quiet "the Python binding" .venv/bin/pip install -q --disable-pip-version-check ./bindings/python
+
+log "run"
+exec .venv/bin/python demo/crosslang.py "$@"

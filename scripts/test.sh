@@ -14,10 +14,12 @@ STEPS=(
   "rust-format|cargo fmt --all -- --check"
   "rust-lint|cargo clippy --workspace --all-targets --locked -- -D warnings"
   "rust-tests|cargo test --workspace --locked"
+  "python-lint|.venv/bin/ruff check . && .venv/bin/ruff format --check ."
   "c-example|scripts/test-c.sh"
   "go-binding|bindings/go/test.sh"
   "dotnet-binding|bindings/dotnet/test.sh"
   "fuzz|scripts/fuzz.sh 30"
+  "e2e|scripts/demo.sh --check"
 )
 
 only=${1:-}

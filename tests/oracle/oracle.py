@@ -23,9 +23,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from reference_codec import ReferenceSnappyCodec  # noqa: E402
-from temporalio.api.common.v1 import Payload, Payloads  # noqa: E402
-from temporalio.converter import default  # noqa: E402
+from reference_codec import ReferenceSnappyCodec
+from temporalio.api.common.v1 import Payload, Payloads
+from temporalio.converter import default
 
 
 @dataclasses.dataclass

@@ -4,7 +4,7 @@ Kept verbatim in behaviour (only the indentation the document lost is restored a
 renamed to say what it is): this is the oracle our default codec must match byte for byte.
 """
 
-from typing import Iterable, List
+from collections.abc import Iterable
 
 import cramjam
 from temporalio.api.common.v1 import Payload
@@ -12,7 +12,7 @@ from temporalio.converter import PayloadCodec
 
 
 class ReferenceSnappyCodec(PayloadCodec):
-    async def encode(self, payloads: Iterable[Payload]) -> List[Payload]:
+    async def encode(self, payloads: Iterable[Payload]) -> list[Payload]:
         return [
             Payload(
                 metadata={
@@ -23,8 +23,8 @@ class ReferenceSnappyCodec(PayloadCodec):
             for p in payloads
         ]
 
-    async def decode(self, payloads: Iterable[Payload]) -> List[Payload]:
-        ret: List[Payload] = []
+    async def decode(self, payloads: Iterable[Payload]) -> list[Payload]:
+        ret: list[Payload] = []
         for p in payloads:
             if p.metadata.get("encoding", b"").decode() != "binary/snappy":
                 ret.append(p)

@@ -82,7 +82,12 @@ def make() -> dict:
         "test",
         go_key,
     )
-    case("Python sample, key id test-key-id", [encrypted(p, py_key, "test-key-id") for p in plain.payloads], "test-key-id", py_key)
+    case(
+        "Python sample, key id test-key-id",
+        [encrypted(p, py_key, "test-key-id") for p in plain.payloads],
+        "test-key-id",
+        py_key,
+    )
     dotnet = [encrypted(p, py_key, "test-key-id", sealer=seal_tag_first) for p in plain.payloads]
     case(".NET sample (tag before ciphertext), key id test-key-id", dotnet, "test-key-id", py_key)
     java_key = java_id.encode("utf-8")

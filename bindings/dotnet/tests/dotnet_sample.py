@@ -93,7 +93,10 @@ def make(out_path: str) -> None:
     ]
     plain = payloads(inner)
     lines = []
-    for name, seal in (("nonce-ciphertext-tag", seal_ciphertext_then_tag), ("nonce-tag-ciphertext", seal_tag_then_ciphertext)):
+    for name, seal in (
+        ("nonce-ciphertext-tag", seal_ciphertext_then_tag),
+        ("nonce-tag-ciphertext", seal_tag_then_ciphertext),
+    ):
         encoded = payloads([encrypted(p, seal) for p in inner])
         lines.append(f"{name}\t{base64.b64encode(plain).decode()}\t{base64.b64encode(encoded).decode()}")
     # A batch mixing one sample payload with one the sample never touched (passes through).
