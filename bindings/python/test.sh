@@ -38,8 +38,8 @@ unset TPC_LIBRARY_PATH
 
 step "ruff (lint and format) and mypy"
 cd "$here"
-"$venv/bin/ruff" check . ../../examples/python
-"$venv/bin/ruff" format --check . ../../examples/python
+"$venv/bin/ruff" check --config pyproject.toml . ../../examples/python
+"$venv/bin/ruff" format --check --config pyproject.toml . ../../examples/python
 "$venv/bin/mypy" src tests bench.py ../../examples/python
 
 step "pytest"

@@ -14,9 +14,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tpc_env import UsageError, codec_from_env
-
 from temporal_payload_codec import TpcError
+from tpc_env import UsageError, codec_from_env
 
 USAGE = "usage: payload_tool.py encode|decode FILE|-"
 

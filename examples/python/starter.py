@@ -19,6 +19,7 @@ import sys
 
 import temporalio.converter
 from temporalio.client import Client
+
 from tpc_env import UsageError, codec_from_env
 
 WORKFLOW_TYPE = "CrossLanguageWorkflow"

@@ -7,11 +7,11 @@ from __future__ import annotations
 import os
 
 import pytest
-from conftest import sample_payloads
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from reference_codec import ReferenceCodec
 from temporalio.api.common.v1 import Payload
 
+from conftest import sample_payloads
+from reference_codec import ReferenceCodec
 from temporal_payload_codec import Codec, DecryptFailedError, UnknownKeyError
 
 SAMPLE_KEY = b"test-key-test-key-test-key-test!"  # the sample's default key (32 bytes)

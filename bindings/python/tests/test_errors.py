@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import cramjam
 import pytest
-from conftest import sample_payloads
 from temporalio.api.common.v1 import Payload, Payloads
 
 import temporal_payload_codec as tpc
+from conftest import sample_payloads
 from temporal_payload_codec import (
     CodecClosedError,
     CorruptPayloadError,

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, Server, sample_payloads
 from temporalio.api.common.v1 import Payloads
 
+from conftest import REPO, Server, sample_payloads
 from temporal_payload_codec import Codec
 
 EXAMPLES = REPO / "examples" / "python"

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 
 import temporal_payload_codec
+from conftest import REPO
 
 PROBE = "import temporal_payload_codec as t; print(t.library_path()); print(t.Codec().encode_bytes(b''))"
 

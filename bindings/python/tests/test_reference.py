@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 import temporalio.converter
-from conftest import REPO, sample_payloads
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reference_codec import ReferenceCodec
 from temporalio.api.common.v1 import Payload
 
+from conftest import REPO, sample_payloads
+from reference_codec import ReferenceCodec
 from temporal_payload_codec import Codec, Compression
 
 # Our decode peels every layer it knows (the reference peels one snappy layer), so shapes whose

@@ -10,13 +10,13 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import temporalio.converter
-from conftest import Server
 from google.protobuf.message import Message
-from order_workflow import Order, OrderWorkflow, describe_order
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from conftest import Server
+from order_workflow import Order, OrderWorkflow, describe_order
 from temporal_payload_codec import Codec
 
 SECRET = "Ada Lovelace"
