@@ -17,6 +17,7 @@ STEPS=(
   "python-lint|.venv/bin/ruff check . && .venv/bin/ruff format --check ."
   "c-example|scripts/test-c.sh"
   "go-binding|bindings/go/test.sh"
+  "java-binding|bindings/java/test.sh"
   "dotnet-binding|bindings/dotnet/test.sh"
   "fuzz|scripts/fuzz.sh 30"
   "e2e|scripts/demo.sh --check"
