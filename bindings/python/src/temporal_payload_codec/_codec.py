@@ -196,7 +196,6 @@ class Codec(PayloadCodec):
     ) -> None:
         super().__init__()
         algorithm = _compression(compression)
-        self._compression = Compression(algorithm) if algorithm in Compression._value2member_map_ else algorithm
         self._key_ids = tuple(keys or ())
         self._encryption_key_id = encryption_key_id
         self._handle: int | None = None
@@ -217,6 +216,7 @@ class Codec(PayloadCodec):
                 algorithm, keys or {}, encryption_key_id, max_decoded_size, only_if_smaller, zlib_level
             )
             self._finalizer = weakref.finalize(self, _free_codec, self._handle)
+        self._compression = Compression(algorithm)  # the library accepted it: a known value
 
     @staticmethod
     def _build(
@@ -259,11 +259,7 @@ class Codec(PayloadCodec):
         return handle.value
 
     def __repr__(self) -> str:
-        compression = (
-            self._compression.name.lower().replace("_", "-")
-            if isinstance(self._compression, Compression)
-            else self._compression
-        )
+        compression = self._compression.name.lower().replace("_", "-")
         return (
             f"Codec(compression={compression!r}, key_ids={list(self._key_ids)!r}, "
             f"encryption_key_id={self._encryption_key_id!r})"
