@@ -249,7 +249,6 @@ fn trim_ascii(bytes: &[u8]) -> &[u8] {
 }
 
 fn read_key(k: &KeyConfig, ns: &str, base: &Path, env: &dyn Env) -> Result<Zeroizing<Vec<u8>>, ConfigError> {
-    use base64::Engine;
     let what = format!("namespace {ns:?} key {:?}", k.id);
     let raw = k.source.read(&what, base, env)?;
     let key = match k.format.as_str() {
@@ -260,8 +259,8 @@ fn read_key(k: &KeyConfig, ns: &str, base: &Path, env: &dyn Env) -> Result<Zeroi
                 .map_err(|_| cerr(format!("{what}: {} does not hold hex", k.source.describe())))?,
         ),
         "base64" => Zeroizing::new(
-            base64::engine::general_purpose::STANDARD
-                .decode(trim_ascii(&raw))
+            base64_simd::STANDARD
+                .decode_to_vec(trim_ascii(&raw))
                 .map_err(|_| cerr(format!("{what}: {} does not hold base64", k.source.describe())))?,
         ),
         other => {

@@ -8,9 +8,6 @@
 //! unknown JSON field, or a protobuf field this schema does not have, is an error rather than
 //! something silently dropped.
 
-use base64::alphabet;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use base64::Engine;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -98,14 +95,22 @@ impl<'de> Deserialize<'de> for Metadata {
 /// A proto3 JSON `bytes` value.
 struct B64(Vec<u8>);
 
-const STANDARD_ANY_PAD: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
-const URL_SAFE_ANY_PAD: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::URL_SAFE,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
+/// Decodes base64 as proto3 JSON parsers must accept it: the standard or the URL-safe
+/// alphabet, with or without padding. Standard with padding (what every SDK writes) is tried
+/// first, so the usual case is one SIMD pass.
+fn decode_base64(s: &[u8]) -> Result<Vec<u8>, String> {
+    use base64_simd::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let padded = s.len().is_multiple_of(4);
+    let (standard, url_safe) = if padded {
+        (STANDARD, URL_SAFE)
+    } else {
+        (STANDARD_NO_PAD, URL_SAFE_NO_PAD)
+    };
+    standard
+        .decode_to_vec(s)
+        .or_else(|_| url_safe.decode_to_vec(s))
+        .map_err(|_| format!("invalid base64 ({} characters)", s.len()))
+}
 
 impl<'de> Deserialize<'de> for B64 {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -116,16 +121,7 @@ impl<'de> Deserialize<'de> for B64 {
                 f.write_str("a base64 string")
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<B64, E> {
-                // proto3 JSON parsers accept either alphabet; only URL-safe input has - or _.
-                let engine = if s.bytes().any(|b| b == b'-' || b == b'_') {
-                    &URL_SAFE_ANY_PAD
-                } else {
-                    &STANDARD_ANY_PAD
-                };
-                engine
-                    .decode(s)
-                    .map(B64)
-                    .map_err(|e| E::custom(format!("invalid base64: {e}")))
+                decode_base64(s.as_bytes()).map(B64).map_err(E::custom)
             }
         }
         d.deserialize_str(V)
@@ -193,45 +189,70 @@ pub fn parse_json(body: &[u8]) -> Result<Vec<Payload>, MappingError> {
 // ---- JSON out ----
 
 /// Writes proto3 JSON: default values omitted, bytes as standard base64, int64 as a string.
+/// Written straight into one buffer: the response of a decode is mostly base64 text.
 pub fn to_json(payloads: &[Payload]) -> Vec<u8> {
-    use serde_json::{Map, Value};
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let list: Vec<Value> = payloads
+    let b64 = base64_simd::STANDARD;
+    let estimate: usize = payloads
         .iter()
-        .map(|p| {
-            let mut o = Map::new();
-            if !p.metadata.is_empty() {
-                let m: Map<String, Value> = p
-                    .metadata
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Value::String(b64.encode(v))))
-                    .collect();
-                o.insert("metadata".into(), Value::Object(m));
+        .map(|p| p.data.len() * 4 / 3 + p.metadata.values().map(|v| v.len() * 2 + 32).sum::<usize>() + 64)
+        .sum();
+    let mut out = String::with_capacity(estimate + 16);
+    out.push_str("{\"payloads\":[");
+    for (i, p) in payloads.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('{');
+        let mut first = true;
+        let mut field = |out: &mut String, name: &str| {
+            if !std::mem::take(&mut first) {
+                out.push(',');
             }
-            if !p.data.is_empty() {
-                o.insert("data".into(), Value::String(b64.encode(&p.data)));
+            out.push('"');
+            out.push_str(name);
+            out.push_str("\":");
+        };
+        if !p.metadata.is_empty() {
+            field(&mut out, "metadata");
+            out.push('{');
+            for (j, (k, v)) in p.metadata.iter().enumerate() {
+                if j > 0 {
+                    out.push(',');
+                }
+                // Keys are arbitrary text: serde_json escapes them.
+                out.push_str(&serde_json::to_string(k).expect("a string always serializes"));
+                out.push_str(":\"");
+                b64.encode_append(v, &mut out);
+                out.push('"');
             }
-            if !p.external_sizes.is_empty() {
-                let ext = p
-                    .external_sizes
-                    .iter()
-                    .map(|&n| {
-                        let mut e = Map::new();
-                        if n != 0 {
-                            e.insert("sizeBytes".into(), Value::String(n.to_string()));
-                        }
-                        Value::Object(e)
-                    })
-                    .collect();
-                o.insert("externalPayloads".into(), Value::Array(ext));
+            out.push('}');
+        }
+        if !p.data.is_empty() {
+            field(&mut out, "data");
+            out.push('"');
+            b64.encode_append(&p.data, &mut out);
+            out.push('"');
+        }
+        if !p.external_sizes.is_empty() {
+            field(&mut out, "externalPayloads");
+            out.push('[');
+            for (j, &n) in p.external_sizes.iter().enumerate() {
+                if j > 0 {
+                    out.push(',');
+                }
+                if n == 0 {
+                    out.push_str("{}");
+                } else {
+                    out.push_str(&format!("{{\"sizeBytes\":\"{n}\"}}"));
+                }
             }
-            Value::Object(o)
-        })
-        .collect();
-    let mut root = Map::new();
-    // Always present: an empty list is still an answer the UI can read.
-    root.insert("payloads".into(), Value::Array(list));
-    serde_json::to_vec(&Value::Object(root)).expect("a JSON value always serializes")
+            out.push(']');
+        }
+        out.push('}');
+    }
+    // "payloads" is always present: an empty list is still an answer the UI can read.
+    out.push_str("]}");
+    out.into_bytes()
 }
 
 // ---- protobuf wire ----
@@ -461,6 +482,13 @@ mod tests {
         // Defaults are omitted, as proto3 JSON writers do.
         assert_eq!(out["payloads"][2], json!({}));
         assert_eq!(out["payloads"][1]["metadata"]["empty"], json!(""));
+        assert_eq!(to_json(&[]), b"{\"payloads\":[]}");
+        // Keys needing JSON escapes survive.
+        let odd = vec![Payload {
+            metadata: [("q\"\\\n\u{1}é".to_string(), vec![1])].into(),
+            ..Payload::default()
+        }];
+        assert_eq!(parse_json(&to_json(&odd)).unwrap(), odd);
     }
 
     #[test]

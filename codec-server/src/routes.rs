@@ -25,6 +25,9 @@ use tower_http::timeout::TimeoutLayer;
 /// Bodies at least this large are decoded on the blocking pool, so a 16 MiB request does not
 /// hold up the requests sharing its runtime thread.
 const BLOCKING_THRESHOLD: usize = 256 << 10;
+/// An oversized body up to this size is read and discarded so the client gets its 413.
+const DRAIN_MAX: u64 = 64 << 20;
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
@@ -100,7 +103,11 @@ async fn codec(
     body: Body,
 ) -> Response {
     let mut outcome = Outcome::default();
-    let result = run(&config, op, path_ns, &headers, body, &mut outcome).await;
+    let mut body = Some(body);
+    let result = run(&config, op, path_ns, &headers, &mut body, &mut outcome).await;
+    if let Some(unread) = body {
+        drain(unread, &headers);
+    }
     let mut response = match result {
         Ok(json) => ([(CONTENT_TYPE, "application/json")], json).into_response(),
         Err(f) => {
@@ -169,7 +176,7 @@ async fn run(
     op: Op,
     path_ns: Option<String>,
     headers: &HeaderMap,
-    body: Body,
+    body: &mut Option<Body>,
     outcome: &mut Outcome,
 ) -> Result<Vec<u8>, Failure> {
     let ns = resolve(config, path_ns, headers)?;
@@ -204,6 +211,7 @@ async fn run(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
+    let body = body.take().expect("the body is read once");
     let bytes = match Limited::new(body, limit).collect().await {
         Ok(c) => c.to_bytes(),
         Err(e) if e.is::<LengthLimitError>() => return Err(too_large()),
@@ -246,6 +254,34 @@ fn transform(ns: &Namespace, op: Op, body: &[u8]) -> Result<(Vec<u8>, usize), Fa
     })?;
     let output = payloads::from_proto(&result).map_err(|e| fail(StatusCode::BAD_REQUEST, e.0))?;
     Ok((payloads::to_json(&output), output.len()))
+}
+
+/// Reads a request body nobody will use and discards it, in the background, as Go's server
+/// does: a connection closed with unread data is reset, and a client still writing its body
+/// (an oversized one, say) would see the reset instead of our 401 or 413; a client that
+/// finished writing would reuse a connection we are closing. Bounded in bytes and time, so a
+/// client cannot make us read forever; past the bound the connection closes.
+fn drain(body: Body, headers: &HeaderMap) {
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > DRAIN_MAX) {
+        return;
+    }
+    tokio::spawn(async move {
+        let read_all = async {
+            let mut body = body;
+            let mut total = 0u64;
+            while let Some(Ok(frame)) = body.frame().await {
+                total += frame.data_ref().map_or(0, |d| d.len() as u64);
+                if total > DRAIN_MAX {
+                    return;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(DRAIN_TIME, read_all).await;
+    });
 }
 
 async fn log_request(request: Request, next: Next) -> Response {

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The codec server load benchmark of codec-server/BENCHMARKS.md, loopback only, bounded in time:
+#   codec-server/bench/bench.sh [SECONDS]   (measured seconds per run, default 10)
+# Servers: tpc-codec-server (release) and a minimal Go server on the Go SDK's
+# converter.NewPayloadCodecHTTPHandler with the project's Go binding; both snappy + AES-256-GCM
+# with the same key, the same 16 MiB body limit. Load: decode requests of 10 x 4 KiB payloads
+# over 64 keep-alive connections, 5% malformed and 1% oversized (17 MiB) bodies.
+# Runs, per server: closed loop (as fast as answers come: throughput), then open loop at 80%
+# of the Go server's closed-loop throughput (latency at the same offered load).
+# Results: one JSON line per run in codec-server/bench/out/, and a table on stdout.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+# shellcheck source=../../scripts/lib.sh
+source "$repo/scripts/lib.sh"
+seconds=${1:-10}
+out="$here/out"
+mkdir -p "$out"
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+log "build"
+(cd "$repo" && cargo build --locked --release -q -p tpc-codec-server)
+PKG_CONFIG_PATH=$("$repo/scripts/build-lib.sh" | tail -1)
+export PKG_CONFIG_PATH
+(cd "$here" && go build -o "$work/" ./goserver ./loadgen)
+TPC_KEY_HEX=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
+export TPC_KEY_HEX
+
+rust_port=$(free_port)
+go_port=$(free_port)
+cat > "$work/bench.toml" <<EOF
+[server]
+listen = "127.0.0.1:$rust_port"
+[namespaces.default]
+encryption_key = "demo-key"
+keys = [{ id = "demo-key", env = "TPC_KEY_HEX" }]
+EOF
+
+wait_up() {
+  local deadline=$((SECONDS + 20))
+  until curl -s -o /dev/null "$1"; do
+    [ $SECONDS -lt $deadline ] || die "$1 did not come up"
+    sleep 0.2
+  done
+}
+
+# run NAME URL PID MODE_ARGS...: one load run, its JSON line kept in $out/NAME-MODE.json.
+run() {
+  local name=$1 url=$2 pid=$3 tag=$4
+  shift 4
+  log "$name: $tag"
+  "$work/loadgen" -name "$name" -url "$url" -pid "$pid" -duration "${seconds}s" -warmup 2s "$@" \
+    | tee "$out/$name-$tag.json"
+}
+
+# Per request log lines go to a file, as in production; RUST_LOG=warn would flatter the numbers.
+"$repo/target/release/tpc-codec-server" -c "$work/bench.toml" >"$work/rust.log" &
+rust_pid=$!
+pids+=("$rust_pid")
+"$work/goserver" -listen "127.0.0.1:$go_port" >"$work/go.log" 2>&1 &
+go_pid=$!
+pids+=("$go_pid")
+wait_up "http://127.0.0.1:$rust_port/healthz"
+wait_up "http://127.0.0.1:$go_port/"
+
+run go "http://127.0.0.1:$go_port/decode" "$go_pid" closed
+run rust "http://127.0.0.1:$rust_port/decode" "$rust_pid" closed
+rate=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["rps"] * 0.8))' "$out/go-closed.json")
+run go "http://127.0.0.1:$go_port/decode" "$go_pid" open -rate "$rate"
+run rust "http://127.0.0.1:$rust_port/decode" "$rust_pid" open -rate "$rate"
+lines=$(grep -c '"target":"request"' "$work/rust.log" || true)
+echo "tpc-codec-server wrote $lines request log lines"
+
+python3 - "$out" <<'PY'
+import json, sys, os
+d = sys.argv[1]
+r = {n: json.load(open(os.path.join(d, n + ".json"))) for n in
+     ("go-closed", "rust-closed", "go-open", "rust-open")}
+def row(name, x):
+    st = ", ".join(f"{k}: {v}" for k, v in sorted(x["status"].items()))
+    rss = f'{x["rss_start_kib"]/1024:.0f} → {x["rss_end_kib"]/1024:.0f} (peak {x["peak_rss_kib"]/1024:.0f})'
+    rate = f' @ {x["rate"]}/s' if x.get("rate") else ""
+    return (f'| {name} | {x["mode"]}{rate} | {x["rps"]:.0f} | {x["p50_ms"]:.2f} | {x["p99_ms"]:.2f} | '
+            f'{x["status_5xx"]} | {x["net_errors"]} | {x["unexpected"]} | {st} | {rss} |')
+print("| server | load | req/s | p50 ms | p99 ms | 5xx | network errors | unexpected status | statuses | RSS MiB start → end (peak) |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---|---|")
+for k, name in (("rust-closed", "tpc-codec-server"), ("go-closed", "Go SDK handler"),
+                ("rust-open", "tpc-codec-server"), ("go-open", "Go SDK handler")):
+    print(row(name, r[k]))
+ratio = r["rust-closed"]["rps"] / r["go-closed"]["rps"]
+p99 = r["rust-open"]["p99_ms"]
+five = sum(r[k]["status_5xx"] for k in r if k.startswith("rust"))
+print()
+print(f"throughput ratio (closed loop): {ratio:.2f}x (target >= 1.5x): {'met' if ratio >= 1.5 else 'MISSED'}")
+print(f"p99 at {r['rust-open']['rate']}/s open loop: {p99:.2f} ms (target < 5 ms): {'met' if p99 < 5 else 'MISSED'}")
+print(f"p99 closed loop, 64 connections: {r['rust-closed']['p99_ms']:.2f} ms")
+print(f"5xx: {five} (target 0): {'met' if five == 0 else 'MISSED'}")
+PY
