@@ -123,3 +123,21 @@ def test_empty_batches() -> None:
     assert codec.encode_sync([]) == [] and codec.decode_sync([]) == []
     assert codec.encode_bytes(b"") == b"" and codec.decode_bytes(b"") == b""
     assert Payloads.FromString(codec.encode_bytes(Payloads(payloads=[Payload()]).SerializeToString())).payloads
+
+
+def test_bytes_like_inputs_and_wrong_types() -> None:
+    codec = tpc.Codec()
+    plain = Payloads(payloads=sample_payloads()).SerializeToString()
+    encoded = codec.encode_bytes(plain)
+    assert codec.encode_bytes(bytearray(plain)) == encoded
+    assert codec.decode_bytes(memoryview(encoded)) == plain
+    with pytest.raises(TypeError):
+        codec.encode_bytes(5)  # type: ignore[arg-type]
+
+
+def test_repr_names_the_configuration() -> None:
+    codec = tpc.Codec(
+        compression=tpc.Compression.SNAPPY_RAW, keys={"a": bytes(32), "b": bytes(32)}, encryption_key_id="b"
+    )
+    assert repr(codec) == "Codec(compression='snappy-raw', key_ids=['a', 'b'], encryption_key_id='b')"
+    assert repr(tpc.Codec()) == "Codec(compression='snappy', key_ids=[], encryption_key_id=None)"

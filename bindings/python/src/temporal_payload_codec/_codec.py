@@ -168,6 +168,11 @@ def _unsigned(what: str, value: int, bits: int) -> int:
     return value
 
 
+def _as_bytes(data: bytes | bytearray | memoryview) -> bytes:
+    # bytes(5) would be five zero bytes: only take what holds bytes (bytes itself uncopied).
+    return data if type(data) is bytes else memoryview(data).tobytes()
+
+
 def _free_codec(handle: int) -> None:
     lib.tpc_codec_free(handle)
 
@@ -309,14 +314,14 @@ class Codec(PayloadCodec):
                 if self._closed and not self._in_flight:
                     self._idle.notify_all()
 
-    def encode_bytes(self, payloads: bytes) -> bytes:
+    def encode_bytes(self, payloads: bytes | bytearray | memoryview) -> bytes:
         """Encodes a serialized ``Payloads``; returns the serialized encoded ``Payloads``."""
-        data = bytes(payloads)
+        data = _as_bytes(payloads)
         return self._call(True, data, len(data))  # type: ignore[no-any-return]
 
-    def decode_bytes(self, payloads: bytes) -> bytes:
+    def decode_bytes(self, payloads: bytes | bytearray | memoryview) -> bytes:
         """Decodes a serialized ``Payloads``; returns the serialized decoded ``Payloads``."""
-        data = bytes(payloads)
+        data = _as_bytes(payloads)
         return self._call(False, data, len(data))  # type: ignore[no-any-return]
 
     def encode_sync(self, payloads: Sequence[Payload]) -> list[Payload]:
