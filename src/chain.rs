@@ -284,33 +284,34 @@ impl Codec {
     pub fn decode(&self, payloads: &[u8]) -> Result<Vec<u8>> {
         let items = wire::split_payloads(payloads)?;
         // Size the output from the outer layers' headers: growing a multi-megabyte buffer by
-        // doubling would copy it and touch fresh pages several times.
+        // doubling would copy it and touch fresh pages several times. The outer layer and its
+        // decoded size are kept for the decoding pass, which would otherwise find them again.
         let mut capacity = 0;
-        let mut first_lens = Vec::with_capacity(items.len());
+        let mut outer = Vec::with_capacity(items.len());
         for (i, (payload, view)) in items.iter().enumerate() {
-            let first_len = match self.layer_of(view) {
-                None => None,
-                Some(layer) => self.decoded_len(layer, view).map_err(|e| e.at_payload(i))?,
-            };
-            let size = match (self.layer_of(view), first_len) {
-                (None, _) => payload.len(),
-                (Some(_), Some(n)) => n,
-                (Some(_), None) => view.data.len() * 4,
+            let layer = self.layer_of(view);
+            let (first_len, size) = match layer {
+                None => (None, payload.len()),
+                Some(layer) => {
+                    let n = self.decoded_len(layer, view).map_err(|e| e.at_payload(i))?;
+                    (n, n.unwrap_or(view.data.len() * 4))
+                }
             };
             capacity += wire::payloads_entry_size(size);
-            first_lens.push(first_len);
+            outer.push((layer, first_len));
         }
         let mut out = Vec::with_capacity(capacity);
         let mut s = Scratch::default();
-        for (i, (&(payload, view), first_len)) in items.iter().zip(first_lens).enumerate() {
-            self.decode_into(payload, view, first_len, &mut out, &mut s)
+        for (i, (&(payload, view), (layer, first_len))) in items.iter().zip(outer).enumerate() {
+            self.decode_into(payload, view, layer, first_len, &mut out, &mut s)
                 .map_err(|e| e.at_payload(i))?;
         }
         Ok(out)
     }
 
     /// Appends `payload` (whose view is `view`), with every known layer peeled, to `out` as one
-    /// `Payloads` element. `first_len` is `decoded_len` of the outer layer, already computed.
+    /// `Payloads` element. `layer` is `layer_of(view)` and `first_len` is `decoded_len` of that
+    /// outer layer, both already computed.
     ///
     /// A layer whose decoded size its header tells (snappy, encryption) is decoded straight into
     /// `out`, because its result is almost always the final payload; in the rare case that it
@@ -319,6 +320,7 @@ impl Codec {
         &self,
         payload: &'a [u8],
         view: PayloadView<'a>,
+        layer: Option<Layer>,
         first_len: Option<usize>,
         out: &mut Vec<u8>,
         s: &mut Scratch,
@@ -326,9 +328,10 @@ impl Codec {
         let mark = out.len();
         let mut current = payload;
         let mut view = view;
+        let mut layer = layer;
         let mut nested = Vec::new();
         for depth in 0..=MAX_LAYERS {
-            let Some(layer) = self.layer_of(&view) else {
+            let Some(this) = layer else {
                 wire::write_payloads_entry_header(out, current.len());
                 out.extend_from_slice(current);
                 return Ok(());
@@ -339,31 +342,25 @@ impl Codec {
             let known_len = if depth == 0 {
                 first_len
             } else {
-                self.decoded_len(layer, &view)?
+                self.decoded_len(this, &view)?
             };
             let at = match known_len {
                 Some(n) => {
                     wire::write_payloads_entry_header(out, n);
                     let at = out.len();
-                    self.peel(layer, &view, n, out, &mut s.inflate)?;
+                    self.peel(this, &view, n, out, &mut s.inflate)?;
                     debug_assert_eq!(out.len() - at, n);
                     at
                 }
                 None => {
                     s.data.clear();
-                    self.peel(layer, &view, 0, &mut s.data, &mut s.inflate)?;
+                    self.peel(this, &view, 0, &mut s.data, &mut s.inflate)?;
                     wire::write_payloads_entry_header(out, s.data.len());
                     out.extend_from_slice(&s.data);
                     out.len() - s.data.len()
                 }
             };
-            let inner = PayloadView::parse(&out[at..]).map_err(|e| {
-                corrupt(format!(
-                    "layer {} did not decode to a valid Payload: {}",
-                    depth + 1,
-                    e.message()
-                ))
-            })?;
+            let inner = PayloadView::parse(&out[at..]).map_err(|e| not_a_payload(depth, e))?;
             if self.layer_of(&inner).is_none() {
                 return Ok(());
             }
@@ -372,6 +369,7 @@ impl Codec {
             out.truncate(mark);
             current = &nested[..];
             view = PayloadView::parse(current)?;
+            layer = self.layer_of(&view);
         }
         drop(nested);
         Err(Error::new(
@@ -380,12 +378,21 @@ impl Codec {
         ))
     }
 
+    /// Runs twice per payload (outer and inner): the length picks the one candidate label,
+    /// so a miss costs one comparison and a hit one fixed-size compare.
+    #[inline]
     fn layer_of(&self, view: &PayloadView) -> Option<Layer> {
-        match view.encoding? {
-            SNAPPY_ENCODING => Some(Layer::Snappy),
-            ZLIB_ENCODING => Some(Layer::Zlib),
+        const SNAPPY_LEN: usize = SNAPPY_ENCODING.len();
+        const ZLIB_LEN: usize = ZLIB_ENCODING.len();
+        const ENCRYPTED_LEN: usize = ENCRYPTED_ENCODING.len();
+        let encoding = view.encoding?;
+        match encoding.len() {
+            SNAPPY_LEN if encoding == SNAPPY_ENCODING => Some(Layer::Snappy),
+            ZLIB_LEN if encoding == ZLIB_ENCODING => Some(Layer::Zlib),
             // A codec without keys cannot decrypt: it leaves encrypted payloads as they are.
-            ENCRYPTED_ENCODING if !self.keys.is_empty() => Some(Layer::Encrypted),
+            ENCRYPTED_LEN if encoding == ENCRYPTED_ENCODING && !self.keys.is_empty() => {
+                Some(Layer::Encrypted)
+            }
             _ => None,
         }
     }
@@ -447,6 +454,16 @@ impl Codec {
             .ok_or_else(|| Error::new(ErrorKind::UnknownKey, format!("no key with id {}", shown(id))))?;
         key.open(view.data, out)
     }
+}
+
+#[cold]
+#[inline(never)]
+fn not_a_payload(depth: usize, e: Error) -> Error {
+    corrupt(format!(
+        "layer {} did not decode to a valid Payload: {}",
+        depth + 1,
+        e.message()
+    ))
 }
 
 /// Appends a wrapper `Payload` as one `Payloads` element.

@@ -9,7 +9,7 @@
 //! skipped, a known field with an unexpected wire type counts as unknown, and for repeated
 //! singular fields or map keys the last one wins.
 
-use crate::error::{malformed, Result};
+use crate::error::{malformed, Error, Result};
 use prost::encoding::{decode_varint, encode_varint, encoded_len_varint};
 
 /// Metadata key naming a payload's encoding.
@@ -42,25 +42,34 @@ impl<'a> Fields<'a> {
         Fields { rest: bytes }
     }
 
-    fn varint(&mut self, what: &str) -> Result<u64> {
-        // Keys and short lengths are one byte: skip prost's general decoder for them (hot path).
-        if let Some((&byte, rest)) = self.rest.split_first() {
-            if byte < 0x80 {
+    /// Reads a varint. Keys and lengths under 16 KiB take one or two bytes: those are decoded
+    /// inline (this runs for every field of every payload, the hot path of a batch of small
+    /// payloads); longer ones, and every error, go through prost's decoder out of line.
+    #[inline(always)]
+    fn varint(&mut self, what: &'static str) -> Result<u64> {
+        match *self.rest {
+            [b0, ref rest @ ..] if b0 < 0x80 => {
                 self.rest = rest;
-                return Ok(u64::from(byte));
+                Ok(u64::from(b0))
             }
+            [b0, b1, ref rest @ ..] if b1 < 0x80 => {
+                self.rest = rest;
+                Ok(u64::from(b0 & 0x7f) | u64::from(b1) << 7)
+            }
+            _ => self.long_varint(what),
         }
-        decode_varint(&mut self.rest).map_err(|_| malformed(format!("truncated or invalid varint in {what}")))
+    }
+
+    #[inline(never)]
+    fn long_varint(&mut self, what: &'static str) -> Result<u64> {
+        decode_varint(&mut self.rest).map_err(|_| bad_varint(what))
     }
 
     /// `what` builds the error's subject only on failure: this runs once per field, hot.
+    #[inline(always)]
     fn take(&mut self, n: u64, what: impl FnOnce() -> String) -> Result<&'a [u8]> {
         if n > self.rest.len() as u64 {
-            return Err(malformed(format!(
-                "{} claims {n} bytes but only {} remain",
-                what(),
-                self.rest.len()
-            )));
+            return Err(short(what(), n, self.rest.len()));
         }
         let (head, tail) = self.rest.split_at(n as usize);
         self.rest = tail;
@@ -68,7 +77,29 @@ impl<'a> Fields<'a> {
     }
 
     /// Reads the next field, skipping over its value unless it is length-delimited.
+    /// Inlined into each message parser so that the result stays in registers.
+    #[inline(always)]
     fn next_field(&mut self, depth: u32) -> Result<Option<Field<'a>>> {
+        // Fast path: a length-delimited field with a one-byte key (fields 1 to 15) and a one- or
+        // two-byte length, which is every field of a typical payload. Anything else, and every
+        // fault, takes the general path below, which reads such a field the same way.
+        if let [key, l0, ref rest @ ..] = *self.rest {
+            if key & 0x87 == WIRE_LEN as u8 && key >= 8 {
+                let (len, rest) = match *rest {
+                    _ if l0 < 0x80 => (usize::from(l0), rest),
+                    [l1, ref tail @ ..] if l1 < 0x80 => (usize::from(l0 & 0x7f) | usize::from(l1) << 7, tail),
+                    _ => (usize::MAX, rest),
+                };
+                if let Some((bytes, tail)) = rest.split_at_checked(len) {
+                    self.rest = tail;
+                    return Ok(Some(Field {
+                        number: u32::from(key >> 3),
+                        wire_type: WIRE_LEN,
+                        bytes,
+                    }));
+                }
+            }
+        }
         if self.rest.is_empty() {
             return Ok(None);
         }
@@ -76,32 +107,41 @@ impl<'a> Fields<'a> {
         let wire_type = key & 7;
         let number = key >> 3;
         if number == 0 || number > u64::from(u32::MAX >> 3) {
-            return Err(malformed(format!("invalid field number {number}")));
+            return Err(bad_number(number));
         }
         let number = number as u32;
         let bytes: &[u8] = match wire_type {
-            WIRE_VARINT => {
-                self.varint("varint field")?;
-                &[]
-            }
-            WIRE_FIXED64 => self.take(8, || "fixed64 field".into())?,
-            WIRE_FIXED32 => self.take(4, || "fixed32 field".into())?,
             WIRE_LEN => {
                 let len = self.varint("length prefix")?;
                 self.take(len, || format!("field {number}"))?
             }
-            WIRE_START_GROUP => {
-                self.skip_group(number, depth + 1)?;
+            WIRE_VARINT => {
+                self.varint("varint field")?;
                 &[]
             }
-            WIRE_END_GROUP => return Err(malformed(format!("unexpected end-group for field {number}"))),
-            other => return Err(malformed(format!("invalid wire type {other} for field {number}"))),
+            _ => self.other_value(wire_type, number, depth)?,
         };
         Ok(Some(Field {
             number,
             wire_type,
             bytes,
         }))
+    }
+
+    /// Skips a fixed-size value or a group, or refuses an invalid wire type: out of line,
+    /// since the messages we read are made of length-delimited fields.
+    #[inline(never)]
+    fn other_value(&mut self, wire_type: u64, number: u32, depth: u32) -> Result<&'a [u8]> {
+        match wire_type {
+            WIRE_FIXED64 => self.take(8, || "fixed64 field".into()),
+            WIRE_FIXED32 => self.take(4, || "fixed32 field".into()),
+            WIRE_START_GROUP => {
+                self.skip_group(number, depth + 1)?;
+                Ok(&[])
+            }
+            WIRE_END_GROUP => Err(malformed(format!("unexpected end-group for field {number}"))),
+            other => Err(malformed(format!("invalid wire type {other} for field {number}"))),
+        }
     }
 
     fn skip_group(&mut self, number: u32, depth: u32) -> Result<()> {
@@ -130,6 +170,38 @@ impl<'a> Fields<'a> {
     }
 }
 
+// Error constructors, kept out of line and marked cold so the parsers' hot loops stay small.
+
+#[cold]
+#[inline(never)]
+fn bad_varint(what: &str) -> Error {
+    malformed(format!("truncated or invalid varint in {what}"))
+}
+
+#[cold]
+#[inline(never)]
+fn short(what: String, n: u64, remain: usize) -> Error {
+    malformed(format!("{what} claims {n} bytes but only {remain} remain"))
+}
+
+#[cold]
+#[inline(never)]
+fn bad_number(number: u64) -> Error {
+    malformed(format!("invalid field number {number}"))
+}
+
+#[cold]
+#[inline(never)]
+fn not_utf8() -> Error {
+    malformed("metadata key is not valid UTF-8")
+}
+
+#[cold]
+#[inline(never)]
+fn within(context: &str, e: Error) -> Error {
+    malformed(format!("{context}: {}", e.message()))
+}
+
 /// Checks that `bytes` is a well-formed sequence of protobuf fields.
 fn check_message(bytes: &[u8]) -> Result<()> {
     let mut fields = Fields::new(bytes);
@@ -142,10 +214,7 @@ fn check_message(bytes: &[u8]) -> Result<()> {
 pub fn split_payloads(input: &[u8]) -> Result<Vec<(&[u8], PayloadView<'_>)>> {
     let mut fields = Fields::new(input);
     let mut payloads = Vec::new();
-    while let Some(field) = fields
-        .next_field(0)
-        .map_err(|e| malformed(format!("Payloads: {}", e.message())))?
-    {
+    while let Some(field) = fields.next_field(0).map_err(|e| within("Payloads", e))? {
         if field.number == 1 && field.wire_type == WIRE_LEN {
             let index = payloads.len();
             let view = PayloadView::parse(field.bytes).map_err(|e| e.at_payload(index))?;
@@ -181,8 +250,7 @@ impl<'a> PayloadView<'a> {
                     }
                 }
                 (2, WIRE_LEN) => view.data = field.bytes,
-                (3, WIRE_LEN) => check_message(field.bytes)
-                    .map_err(|e| malformed(format!("external_payloads: {}", e.message())))?,
+                (3, WIRE_LEN) => check_message(field.bytes).map_err(|e| within("external_payloads", e))?,
                 _ => {}
             }
         }
@@ -191,14 +259,24 @@ impl<'a> PayloadView<'a> {
 }
 
 /// Parses one `map<string, bytes>` entry into (key, value).
+#[inline(always)]
 fn parse_map_entry(bytes: &[u8]) -> Result<(&[u8], &[u8])> {
+    // Fast path: the layout every protobuf runtime writes, key (field 1) then value (field 2),
+    // each with a one-byte length and nothing else. Any other layout, and every fault, takes
+    // the general loop below, which reads this one the same way.
+    if let [0x0a, key_len @ 0..=0x7f, ref rest @ ..] = *bytes {
+        if let Some((key, [0x12, value_len @ 0..=0x7f, value @ ..])) =
+            rest.split_at_checked(usize::from(key_len))
+        {
+            if value.len() == usize::from(*value_len) && key.is_ascii() {
+                return Ok((key, value));
+            }
+        }
+    }
     let mut key: &[u8] = &[];
     let mut value: &[u8] = &[];
     let mut fields = Fields::new(bytes);
-    while let Some(field) = fields
-        .next_field(0)
-        .map_err(|e| malformed(format!("metadata entry: {}", e.message())))?
-    {
+    while let Some(field) = fields.next_field(0).map_err(|e| within("metadata entry", e))? {
         match (field.number, field.wire_type) {
             (1, WIRE_LEN) => key = field.bytes,
             (2, WIRE_LEN) => value = field.bytes,
@@ -206,7 +284,7 @@ fn parse_map_entry(bytes: &[u8]) -> Result<(&[u8], &[u8])> {
         }
     }
     if !key.is_ascii() && std::str::from_utf8(key).is_err() {
-        return Err(malformed("metadata key is not valid UTF-8"));
+        return Err(not_utf8());
     }
     Ok((key, value))
 }
@@ -345,5 +423,164 @@ mod tests {
         let err = split_payloads(&input).unwrap_err();
         assert!(err.message().starts_with("payload 1: "), "{err}");
         assert_eq!(split_payloads(&input[..2]).unwrap()[0].0, &b""[..]);
+    }
+
+    /// Reads a message's fields by the protobuf rules alone, written independently of
+    /// `Fields` (no fast paths): None when the bytes are not a valid message.
+    fn reference_fields(mut b: &[u8], depth: u32) -> Option<Vec<(u64, u64, &[u8])>> {
+        fn skip(b: &mut &[u8], n: u64) -> Option<()> {
+            if n > b.len() as u64 {
+                return None;
+            }
+            *b = &b[n as usize..];
+            Some(())
+        }
+        let mut fields = Vec::new();
+        while !b.is_empty() {
+            let key = decode_varint(&mut b).ok()?;
+            let (number, wire_type) = (key >> 3, key & 7);
+            if number == 0 || number >= 1 << 29 {
+                return None;
+            }
+            match wire_type {
+                0 => {
+                    decode_varint(&mut b).ok()?;
+                }
+                1 => skip(&mut b, 8)?,
+                5 => skip(&mut b, 4)?,
+                2 => {
+                    let n = decode_varint(&mut b).ok()?;
+                    let before = b;
+                    skip(&mut b, n)?;
+                    fields.push((number, 2, &before[..n as usize]));
+                }
+                3 => {
+                    // A group: fields up to the matching end-group key.
+                    if depth + 1 > MAX_GROUP_DEPTH {
+                        return None;
+                    }
+                    loop {
+                        let mut peek = b;
+                        let k = decode_varint(&mut peek).ok()?;
+                        if k & 7 == 4 {
+                            if k >> 3 != number {
+                                return None;
+                            }
+                            b = peek;
+                            break;
+                        }
+                        // One field of the group, through a one-field message read.
+                        let mut one = Fields::new(b);
+                        one.next_field(depth + 1).ok()??;
+                        b = one.rest;
+                    }
+                }
+                _ => return None,
+            }
+        }
+        Some(fields)
+    }
+
+    /// What `PayloadView::parse` must return, by the rules in the module comment.
+    fn reference_view(b: &[u8]) -> Option<PayloadView<'_>> {
+        let mut view = PayloadView::default();
+        for (number, _, bytes) in reference_fields(b, 0)? {
+            match number {
+                1 => {
+                    let (mut key, mut value): (&[u8], &[u8]) = (&[], &[]);
+                    for (n, _, v) in reference_fields(bytes, 0)? {
+                        match n {
+                            1 => key = v,
+                            2 => value = v,
+                            _ => {}
+                        }
+                    }
+                    std::str::from_utf8(key).ok()?;
+                    match key {
+                        b"encoding" => view.encoding = Some(value),
+                        b"encryption-key-id" => view.key_id = Some(value),
+                        b"encryption-cipher" => view.cipher = Some(value),
+                        _ => {}
+                    }
+                }
+                2 => view.data = bytes,
+                3 => {
+                    reference_fields(bytes, 0)?;
+                }
+                _ => {}
+            }
+        }
+        Some(view)
+    }
+
+    /// Pieces of payloads: canonical and non-canonical fields, long lengths, bad UTF-8,
+    /// unknown fields, garbage; a test case is a few of them concatenated, possibly cut short.
+    fn piece() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let key = prop_oneof![
+            Just(b"encoding".to_vec()),
+            Just(b"encryption-key-id".to_vec()),
+            Just(b"encryption-cipher".to_vec()),
+            Just(b"\xff\xfe".to_vec()),
+            Just("é".as_bytes().to_vec()),
+            prop::collection::vec(any::<u8>(), 0..4),
+        ];
+        let value = prop::collection::vec(any::<u8>(), 0..200);
+        prop_oneof![
+            (key, value.clone(), any::<bool>()).prop_map(|(k, v, swap)| {
+                let mut entry = Vec::new();
+                let (first, second) = if swap {
+                    ((2u8, &v), (1u8, &k))
+                } else {
+                    ((1, &k), (2, &v))
+                };
+                for (n, bytes) in [first, second] {
+                    entry.push(n << 3 | 2);
+                    encode_varint(bytes.len() as u64, &mut entry);
+                    entry.extend_from_slice(bytes);
+                }
+                let mut out = vec![0x0a];
+                encode_varint(entry.len() as u64, &mut out);
+                out.extend(entry);
+                out
+            }),
+            (prop::collection::vec(any::<u8>(), 0..300), 1u8..20).prop_map(|(v, n)| {
+                let mut out = vec![n << 3 | 2];
+                encode_varint(v.len() as u64, &mut out);
+                out.extend(v);
+                out
+            }),
+            // A length written with redundant continuation bytes, which protobuf accepts.
+            (1u8..4, 0u8..0x7f).prop_map(|(n, len)| {
+                let mut out = vec![n << 3 | 2, len | 0x80, 0x80, 0x00];
+                out.extend(std::iter::repeat(b'x').take(usize::from(len)));
+                out
+            }),
+            prop::collection::vec(any::<u8>(), 0..6),
+            Just(vec![0x0b, 0x08, 0x01, 0x0c]),
+            Just(vec![0x15, 1, 2, 3, 4]),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn parse_agrees_with_the_plain_protobuf_rules(
+            pieces in proptest::collection::vec(piece(), 0..5),
+            cut in proptest::prelude::any::<proptest::sample::Index>(),
+            truncate in proptest::prelude::any::<bool>(),
+        ) {
+            let mut bytes = pieces.concat();
+            if truncate && !bytes.is_empty() {
+                bytes.truncate(cut.index(bytes.len()));
+            }
+            let expected = reference_view(&bytes);
+            let got = PayloadView::parse(&bytes);
+            proptest::prop_assert_eq!(got.as_ref().ok(), expected.as_ref(), "{:?} / {:?}", bytes, got);
+            if let Err(e) = got {
+                proptest::prop_assert_eq!(e.kind(), crate::ErrorKind::MalformedInput);
+            }
+        }
     }
 }

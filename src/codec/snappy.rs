@@ -95,16 +95,19 @@ pub fn decode(data: &[u8], max: usize, out: &mut Vec<u8>) -> Result<()> {
 }
 
 /// Decodes either dialect into `out`, given `n`, what `decoded_len` returned for `data`.
+///
+/// The output is sized once, to `n`, and every chunk decodes straight into its place: no
+/// per-chunk resize and no second reading of the chunks' lengths (`decoded_len` already
+/// checked them). A wrong `n` is an error, not a panic.
 pub fn decode_sized(data: &[u8], n: usize, out: &mut Vec<u8>) -> Result<()> {
     if data.is_empty() {
         return Ok(());
     }
-    out.reserve(n);
+    let at = out.len();
+    out.resize(at + n, 0);
     if data.starts_with(STREAM_IDENTIFIER) {
-        decode_framed(data, out)
+        decode_framed(data, &mut out[at..])
     } else {
-        let at = out.len();
-        out.resize(at + n, 0);
         Decoder::new()
             .decompress(data, &mut out[at..])
             .map_err(|e| corrupt(format!("snappy raw block: {e}")))?;
@@ -120,20 +123,23 @@ struct Chunk<'a> {
 }
 
 impl Chunk<'_> {
+    #[cold]
+    #[inline(never)]
     fn error(&self, what: impl std::fmt::Display) -> crate::Error {
         corrupt(format!("snappy frame: chunk at offset {}: {what}", self.offset))
     }
 
     /// Splits a data chunk into its checksum and its block.
+    #[inline]
     fn checksum_and_block(&self) -> Result<(u32, &[u8])> {
-        if self.body.len() < 4 {
-            return Err(self.error("no checksum"));
+        match *self.body {
+            [a, b, c, d, ref block @ ..] => Ok((u32::from_le_bytes([a, b, c, d]), block)),
+            _ => Err(self.error("no checksum")),
         }
-        let (crc, block) = self.body.split_at(4);
-        Ok((u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]), block))
     }
 
     /// Bytes this chunk decodes to; also rejects chunk types a decoder must not skip.
+    #[inline]
     fn decoded_len(&self) -> Result<usize> {
         let n = match self.kind {
             CHUNK_COMPRESSED => decompress_len(self.checksum_and_block()?.1).map_err(|e| self.error(e))?,
@@ -165,58 +171,82 @@ impl<'a> Chunks<'a> {
     }
 }
 
+#[cold]
+#[inline(never)]
+fn truncated_header(offset: usize) -> crate::Error {
+    corrupt(format!("snappy frame: truncated chunk header at offset {offset}"))
+}
+
+#[cold]
+#[inline(never)]
+fn overlong_chunk(offset: usize, len: usize, remain: usize) -> crate::Error {
+    corrupt(format!(
+        "snappy frame: chunk at offset {offset} claims {len} bytes, {remain} remain"
+    ))
+}
+
 impl<'a> Iterator for Chunks<'a> {
     type Item = Result<Chunk<'a>>;
 
+    /// Inlined: it runs twice per chunk (sizing, then decoding), for every payload.
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.rest.is_empty() {
             return None;
         }
         let offset = self.data.len() - self.rest.len();
-        let rest = self.rest;
-        if rest.len() < 4 {
+        let [kind, l0, l1, l2, ref rest @ ..] = *self.rest else {
             self.rest = &[];
-            return Some(Err(corrupt(format!(
-                "snappy frame: truncated chunk header at offset {offset}"
-            ))));
-        }
-        let len = u32::from_le_bytes([rest[1], rest[2], rest[3], 0]) as usize;
-        if rest.len() - 4 < len {
+            return Some(Err(truncated_header(offset)));
+        };
+        let len = u32::from_le_bytes([l0, l1, l2, 0]) as usize;
+        if rest.len() < len {
             self.rest = &[];
-            return Some(Err(corrupt(format!(
-                "snappy frame: chunk at offset {offset} claims {len} bytes, {} remain",
-                rest.len() - 4
-            ))));
+            return Some(Err(overlong_chunk(offset, len, rest.len())));
         }
-        self.rest = &rest[4 + len..];
-        Some(Ok(Chunk {
-            offset,
-            kind: rest[0],
-            body: &rest[4..4 + len],
-        }))
+        let (body, tail) = rest.split_at(len);
+        self.rest = tail;
+        Some(Ok(Chunk { offset, kind, body }))
     }
 }
 
-/// Decodes a framing-format stream whose headers `decoded_len` already checked.
-fn decode_framed(data: &[u8], out: &mut Vec<u8>) -> Result<()> {
+#[cold]
+#[inline(never)]
+fn size_mismatch(expected: usize, got: usize) -> crate::Error {
+    corrupt(format!(
+        "snappy frame: chunks decode to {got} bytes, not the {expected} their headers announce"
+    ))
+}
+
+/// Decodes a framing-format stream whose headers `decoded_len` already checked into `out`,
+/// which must be exactly as long as `decoded_len` said.
+fn decode_framed(data: &[u8], out: &mut [u8]) -> Result<()> {
     let mut dec = Decoder::new();
+    let total = out.len();
+    let mut pos = 0;
     for chunk in Chunks::new(data) {
         let chunk = chunk?;
         if chunk.kind != CHUNK_COMPRESSED && chunk.kind != CHUNK_UNCOMPRESSED {
             continue;
         }
         let (expected, block) = chunk.checksum_and_block()?;
-        let at = out.len();
-        if chunk.kind == CHUNK_COMPRESSED {
-            out.resize(at + chunk.decoded_len()?, 0);
-            dec.decompress(block, &mut out[at..])
-                .map_err(|e| chunk.error(e))?;
+        let dst = &mut out[pos..];
+        let written = if chunk.kind == CHUNK_COMPRESSED {
+            // Writes exactly the block's decoded length, or fails if `dst` is too short.
+            dec.decompress(block, dst).map_err(|e| chunk.error(e))?
         } else {
-            out.extend_from_slice(block);
-        }
-        if masked_crc(&out[at..]) != expected {
+            dst.get_mut(..block.len())
+                .ok_or_else(|| size_mismatch(total, pos + block.len()))?
+                .copy_from_slice(block);
+            block.len()
+        };
+        if masked_crc(&out[pos..pos + written]) != expected {
             return Err(chunk.error("CRC mismatch"));
         }
+        pos += written;
+    }
+    if pos != total {
+        return Err(size_mismatch(total, pos));
     }
     Ok(())
 }
