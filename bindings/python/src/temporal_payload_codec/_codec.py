@@ -16,6 +16,9 @@ from . import _native
 from ._errors import CodecClosedError, InvalidArgumentError
 from ._native import Buffer, check, lib, take
 
+# Results averaging this many bytes per payload are parsed payload by payload.
+_SPLIT_FROM: Final = 16 * 1024
+
 
 def take_payloads(buffer: Buffer, count: int) -> list[Payload]:
     """Parses a library buffer holding a serialized Payloads of `count` payloads, then
@@ -51,9 +54,6 @@ def take_payloads(buffer: Buffer, count: int) -> list[Payload]:
         lib.tpc_buffer_free(ctypes.byref(buffer))
 
 
-_SPLIT_FROM: Final = 16 * 1024
-
-
 class Compression(enum.IntEnum):
     """The compression layer (``TPC_COMPRESSION_*``)."""
 
@@ -77,6 +77,7 @@ _COMPRESSION_NAMES: Final = {
 # length and the payload's own serialization. Framing it here (rather than building a
 # Payloads message) hands the library exactly the bytes `p.SerializeToString()` gives, as the
 # reference codec compresses, and skips copying every payload into a new message.
+#
 # Batches from _REUSE_FROM bytes up are framed into a buffer each thread keeps (up to
 # _REUSE_UP_TO bytes) instead of a fresh bytes object per call: a fresh allocation of a few
 # hundred KiB is often handed back to the OS by malloc when freed, and touching new pages
