@@ -19,6 +19,7 @@ STEPS=(
   "go-binding|bindings/go/test.sh"
   "java-binding|bindings/java/test.sh"
   "dotnet-binding|bindings/dotnet/test.sh"
+  "python-binding|bindings/python/test.sh"
   "fuzz|scripts/fuzz.sh 30"
   "e2e|scripts/demo.sh --check"
 )
