@@ -20,6 +20,7 @@ STEPS=(
   "java-binding|bindings/java/test.sh"
   "dotnet-binding|bindings/dotnet/test.sh"
   "python-binding|bindings/python/test.sh"
+  "codec-server|codec-server/test.sh"
   "fuzz|scripts/fuzz.sh 30"
   "e2e|scripts/demo.sh --check"
 )
