@@ -101,30 +101,4 @@ stop_servers
 lines=$(grep -c '"target":"request"' "$work/rust.log" || true)
 echo "tpc-codec-server wrote $lines request log lines"
 
-python3 - "$out" <<'PY'
-import json, sys, os
-d = sys.argv[1]
-r = {n: json.load(open(os.path.join(d, n + ".json"))) for n in
-     ("go-closed", "rust-closed", "go-open", "rust-open", "go-open-1m", "rust-open-1m")}
-def row(name, x):
-    st = ", ".join(f"{k}: {v}" for k, v in sorted(x["status"].items()))
-    rss = f'{x["rss_start_kib"]/1024:.0f} → {x["rss_end_kib"]/1024:.0f} (peak {x["peak_rss_kib"]/1024:.0f})'
-    rate = f' @ {x["rate"]}/s' if x.get("rate") else ""
-    return (f'| {name} | {x["mode"]}{rate} | {x["rps"]:.0f} | {x["p50_ms"]:.2f} | {x["p99_ms"]:.2f} | '
-            f'{x["status_5xx"]} | {x["net_errors"]} | {x["unexpected"]} | {st} | {rss} |')
-print("| server | load | req/s | p50 ms | p99 ms | 5xx | network errors | unexpected status | statuses | RSS MiB start → end (peak) |")
-print("|---|---|---:|---:|---:|---:|---:|---:|---|---|")
-for k, name in (("rust-closed", "tpc-codec-server"), ("go-closed", "Go SDK handler"),
-                ("rust-open", "tpc-codec-server"), ("go-open", "Go SDK handler"),
-                ("rust-open-1m", "tpc-codec-server, 1 MiB limit"), ("go-open-1m", "Go SDK handler, 1 MiB limit")):
-    print(row(name, r[k]))
-ratio = r["rust-closed"]["rps"] / r["go-closed"]["rps"]
-p99 = r["rust-open"]["p99_ms"]
-five = sum(r[k]["status_5xx"] for k in r if k.startswith("rust"))
-print()
-print(f"throughput ratio (closed loop): {ratio:.2f}x (target >= 1.5x): {'met' if ratio >= 1.5 else 'MISSED'}")
-print(f"p99 at {r['rust-open']['rate']}/s open loop: {p99:.2f} ms (target < 5 ms): {'met' if p99 < 5 else 'MISSED'}")
-print(f"p99 at {r['rust-open-1m']['rate']}/s open loop, 1 MiB limit: {r['rust-open-1m']['p99_ms']:.2f} ms")
-print(f"p99 closed loop, 64 connections: {r['rust-closed']['p99_ms']:.2f} ms (Little's law: 64 / throughput)")
-print(f"5xx: {five} (target 0): {'met' if five == 0 else 'MISSED'}")
-PY
+python3 "$here/table.py" "$out"

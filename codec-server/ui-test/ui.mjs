@@ -21,10 +21,13 @@ let ok = false;
 try {
   const page = await browser.newPage({ viewport: { width: 1440, height: 1200 } });
   const codecCalls = [];
+  const isCodec = (url) => /\/(de|en)code$/.test(new URL(url).pathname);
   page.on('response', (r) => {
-    if (/\/(de|en)code$/.test(new URL(r.url()).pathname)) codecCalls.push(`${r.request().method()} ${r.url()} -> ${r.status()}`);
+    if (isCodec(r.url())) codecCalls.push(`${r.request().method()} ${r.url()} -> ${r.status()}`);
   });
-  page.on('requestfailed', (r) => codecCalls.push(`FAILED ${r.method()} ${r.url()}: ${r.failure()?.errorText}`));
+  page.on('requestfailed', (r) => {
+    if (isCodec(r.url())) codecCalls.push(`FAILED ${r.method()} ${r.url()}: ${r.failure()?.errorText}`);
+  });
   await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
   try {
     await page.getByText(expected).first().waitFor({ state: 'visible', timeout: 60_000 });
