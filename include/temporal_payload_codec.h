@@ -126,6 +126,42 @@ tpc_status tpc_codec_decode(const struct tpc_codec *codec,
                             struct tpc_buffer *out,
                             struct tpc_buffer *err);
 
+// Decodes a serialized Payloads with the default codec into the caller's buffer: see
+// `tpc_codec_decode_into`.
+//
+// # Safety
+// As for `tpc_codec_decode_into`.
+tpc_status tpc_decode_into(const uint8_t *payloads,
+                           size_t len,
+                           uint8_t *dst,
+                           size_t dst_cap,
+                           size_t *out_len,
+                           struct tpc_buffer *err);
+
+// Decodes a serialized Payloads with `codec` into the caller's buffer `dst` of `dst_cap`
+// bytes, so the result needs no library-owned buffer and no copy. Thread-safe.
+//
+// On `TPC_OK`, `*out_len` is the decoded length. If `*out_len <= dst_cap`, the result is
+// `dst[0 .. *out_len]`. Otherwise `dst` was too small, its contents are unspecified, and
+// `*out_len` is the size to call again with. `(NULL, 0)` as `dst` asks for that size: for
+// snappy, encrypted and plain payloads it is read from the headers without decoding. When a
+// payload holds zlib or nested encodings, the headers tell too little: the size reported
+// can be short, and the library then decodes fully to learn the exact one, which a second
+// retry receives. So: loop until `*out_len <= dst_cap`.
+//
+// # Safety
+// `codec` must be NULL or a live codec; `payloads` as for `tpc_encode`; `dst` must be NULL
+// with `dst_cap` 0, or point to `dst_cap` writable bytes of initialized memory (zeroed or
+// previously written: their values are ignored) that do not overlap `payloads`; `out_len`
+// must be writable; `err` NULL or writable.
+tpc_status tpc_codec_decode_into(const struct tpc_codec *codec,
+                                 const uint8_t *payloads,
+                                 size_t len,
+                                 uint8_t *dst,
+                                 size_t dst_cap,
+                                 size_t *out_len,
+                                 struct tpc_buffer *err);
+
 // A new builder with the defaults: snappy framing, always wrap, no keys, 64 MiB max decoded
 // size. Release it with `tpc_codec_build` (which consumes it) or `tpc_codec_builder_free`.
 struct tpc_codec_builder *tpc_codec_builder_new(void);

@@ -282,11 +282,53 @@ impl Codec {
     /// Decodes a serialized `Payloads`: every layer this library knows is peeled, anything
     /// else passes through byte for byte.
     pub fn decode(&self, payloads: &[u8]) -> Result<Vec<u8>> {
+        let plan = self.plan_decode(payloads)?;
+        let mut out = Vec::with_capacity(plan.capacity);
+        self.run_decode(&plan, &mut out)?;
+        Ok(out)
+    }
+
+    /// Decodes like [`Codec::decode`] into the caller's `dst`, without allocating the output.
+    /// Returns the decoded length `n`: when `n <= dst.len()` the result is `dst[..n]`;
+    /// otherwise `dst` was too small, its contents are unspecified, and `n` is the size to
+    /// retry with. That size is exact once a full decode was needed to learn it; from the
+    /// headers alone it can be short when a payload holds nested encodings or zlib, so a retry
+    /// may ask for more once more. An empty `dst` is a size query (headers only, as a rule).
+    pub fn decode_to(&self, payloads: &[u8], dst: &mut [u8]) -> Result<usize> {
+        let plan = self.plan_decode(payloads)?;
+        if plan.exact && plan.capacity > dst.len() {
+            return Ok(plan.capacity);
+        }
+        if plan.exact {
+            let mut out = SliceOutput {
+                buf: dst,
+                len: 0,
+                full: false,
+            };
+            match self.run_decode(&plan, &mut out) {
+                Ok(()) => return Ok(out.len),
+                // A nested layer needed more room than the outer headers told: decode into
+                // memory of our own below, to learn the exact size.
+                Err(_) if out.full => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let mut out = Vec::with_capacity(plan.capacity);
+        self.run_decode(&plan, &mut out)?;
+        if let Some(dst) = dst.get_mut(..out.len()) {
+            dst.copy_from_slice(&out);
+        }
+        Ok(out.len())
+    }
+
+    /// Splits and validates `payloads`, and reads each outer layer's decoded size from its
+    /// headers, to size the output once: growing a multi-megabyte buffer by doubling would copy
+    /// it and touch fresh pages several times. The outer layer and its size are kept for the
+    /// decoding pass, which would otherwise find them again.
+    fn plan_decode<'a>(&self, payloads: &'a [u8]) -> Result<DecodePlan<'a>> {
         let items = wire::split_payloads(payloads)?;
-        // Size the output from the outer layers' headers: growing a multi-megabyte buffer by
-        // doubling would copy it and touch fresh pages several times. The outer layer and its
-        // decoded size are kept for the decoding pass, which would otherwise find them again.
         let mut capacity = 0;
+        let mut exact = true;
         let mut outer = Vec::with_capacity(items.len());
         for (i, (payload, view)) in items.iter().enumerate() {
             let layer = self.layer_of(view);
@@ -294,19 +336,28 @@ impl Codec {
                 None => (None, payload.len()),
                 Some(layer) => {
                     let n = self.decoded_len(layer, view).map_err(|e| e.at_payload(i))?;
+                    exact &= n.is_some();
                     (n, n.unwrap_or(view.data.len() * 4))
                 }
             };
             capacity += wire::payloads_entry_size(size);
             outer.push((layer, first_len));
         }
-        let mut out = Vec::with_capacity(capacity);
+        Ok(DecodePlan {
+            items,
+            outer,
+            capacity,
+            exact,
+        })
+    }
+
+    fn run_decode(&self, plan: &DecodePlan, out: &mut impl Output) -> Result<()> {
         let mut s = Scratch::default();
-        for (i, (&(payload, view), (layer, first_len))) in items.iter().zip(outer).enumerate() {
-            self.decode_into(payload, view, layer, first_len, &mut out, &mut s)
+        for (i, (&(payload, view), &(layer, first_len))) in plan.items.iter().zip(&plan.outer).enumerate() {
+            self.decode_into(payload, view, layer, first_len, out, &mut s)
                 .map_err(|e| e.at_payload(i))?;
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Appends `payload` (whose view is `view`), with every known layer peeled, to `out` as one
@@ -322,7 +373,7 @@ impl Codec {
         view: PayloadView<'a>,
         layer: Option<Layer>,
         first_len: Option<usize>,
-        out: &mut Vec<u8>,
+        out: &mut impl Output,
         s: &mut Scratch,
     ) -> Result<()> {
         let mark = out.len();
@@ -332,8 +383,8 @@ impl Codec {
         let mut nested = Vec::new();
         for depth in 0..=MAX_LAYERS {
             let Some(this) = layer else {
-                wire::write_payloads_entry_header(out, current.len());
-                out.extend_from_slice(current);
+                out.entry_header(current.len())?;
+                out.append(current)?;
                 return Ok(());
             };
             if depth == MAX_LAYERS {
@@ -346,26 +397,26 @@ impl Codec {
             };
             let at = match known_len {
                 Some(n) => {
-                    wire::write_payloads_entry_header(out, n);
+                    out.entry_header(n)?;
                     let at = out.len();
-                    self.peel(this, &view, n, out, &mut s.inflate)?;
-                    debug_assert_eq!(out.len() - at, n);
+                    self.peel_to(this, &view, out.extend_for(n)?)?;
                     at
                 }
                 None => {
                     s.data.clear();
-                    self.peel(this, &view, 0, &mut s.data, &mut s.inflate)?;
-                    wire::write_payloads_entry_header(out, s.data.len());
-                    out.extend_from_slice(&s.data);
-                    out.len() - s.data.len()
+                    self.peel(this, &view, &mut s.data, &mut s.inflate)?;
+                    out.entry_header(s.data.len())?;
+                    let at = out.len();
+                    out.append(&s.data)?;
+                    at
                 }
             };
-            let inner = PayloadView::parse(&out[at..]).map_err(|e| not_a_payload(depth, e))?;
+            let inner = PayloadView::parse(out.written(at)).map_err(|e| not_a_payload(depth, e))?;
             if self.layer_of(&inner).is_none() {
                 return Ok(());
             }
             // Another layer: peel it from its own buffer (a new one, as `current` borrows the last).
-            nested = out[at..].to_vec();
+            nested = out.written(at).to_vec();
             out.truncate(mark);
             current = &nested[..];
             view = PayloadView::parse(current)?;
@@ -411,25 +462,33 @@ impl Codec {
         Ok(Some(n))
     }
 
+    /// Decodes one layer whose decoded size `decoded_len` told into `dst`, exactly that long.
+    fn peel_to(&self, layer: Layer, view: &PayloadView, dst: &mut [u8]) -> Result<()> {
+        match layer {
+            Layer::Snappy => snappy::decode_to(view.data, dst),
+            Layer::Encrypted => self.key_for(view)?.open_to(view.data, dst),
+            Layer::Zlib => unreachable!("zlib streams do not tell their decoded size"),
+        }
+    }
+
     /// Decodes one layer, appending the inner payload to `out`.
-    /// `n` is what `decoded_len` returned, where it returned a size.
     fn peel(
         &self,
         layer: Layer,
         view: &PayloadView,
-        n: usize,
         out: &mut Vec<u8>,
         inflate: &mut zlib::Decompressor,
     ) -> Result<()> {
         let max = self.max_decoded_size;
         match layer {
-            Layer::Snappy => snappy::decode_sized(view.data, n, out),
+            Layer::Snappy => snappy::decode(view.data, max, out),
             Layer::Zlib => inflate.decompress(view.data, max, out),
-            Layer::Encrypted => self.decrypt(view, out),
+            Layer::Encrypted => self.key_for(view)?.open(view.data, out),
         }
     }
 
-    fn decrypt(&self, view: &PayloadView, out: &mut Vec<u8>) -> Result<()> {
+    /// The key an encrypted payload names, checking its cipher metadata first.
+    fn key_for(&self, view: &PayloadView) -> Result<&Key> {
         if let Some(cipher) = view.cipher {
             if cipher != JAVA_CIPHER_NAME {
                 return Err(Error::new(
@@ -452,7 +511,107 @@ impl Codec {
             .iter()
             .find(|k| k.id().as_bytes() == id)
             .ok_or_else(|| Error::new(ErrorKind::UnknownKey, format!("no key with id {}", shown(id))))?;
-        key.open(view.data, out)
+        Ok(key)
+    }
+}
+
+/// The decoding pass's work in hand: the validated payloads, each one's outer layer and its
+/// decoded size where its headers tell it, and the output size that follows.
+struct DecodePlan<'a> {
+    items: Vec<(&'a [u8], PayloadView<'a>)>,
+    outer: Vec<(Option<Layer>, Option<usize>)>,
+    /// Exact when every outer layer told its size, unless a payload holds nested encodings.
+    capacity: usize,
+    exact: bool,
+}
+
+/// Where decoding writes: a `Vec` of our own, or the caller's fixed buffer.
+trait Output {
+    fn len(&self) -> usize;
+    fn entry_header(&mut self, payload_len: usize) -> Result<()>;
+    fn append(&mut self, bytes: &[u8]) -> Result<()>;
+    /// Appends `n` bytes for a decoder to overwrite entirely, and returns them.
+    fn extend_for(&mut self, n: usize) -> Result<&mut [u8]>;
+    fn written(&self, from: usize) -> &[u8];
+    fn truncate(&mut self, len: usize);
+}
+
+impl Output for Vec<u8> {
+    fn len(&self) -> usize {
+        self.len()
+    }
+    fn entry_header(&mut self, payload_len: usize) -> Result<()> {
+        wire::write_payloads_entry_header(self, payload_len);
+        Ok(())
+    }
+    fn append(&mut self, bytes: &[u8]) -> Result<()> {
+        self.extend_from_slice(bytes);
+        Ok(())
+    }
+    fn extend_for(&mut self, n: usize) -> Result<&mut [u8]> {
+        let at = self.len();
+        self.resize(at + n, 0);
+        Ok(&mut self[at..])
+    }
+    fn written(&self, from: usize) -> &[u8] {
+        &self[from..]
+    }
+    fn truncate(&mut self, len: usize) {
+        self.truncate(len);
+    }
+}
+
+/// The caller's buffer (`Codec::decode_to`). Its bytes are initialized memory that decoders
+/// overwrite, so unlike a `Vec` nothing is zeroed before decoding into it.
+struct SliceOutput<'d> {
+    buf: &'d mut [u8],
+    len: usize,
+    /// Set when a write did not fit: the error that follows is ours, not the input's.
+    full: bool,
+}
+
+impl SliceOutput<'_> {
+    fn room(&mut self, n: usize) -> Result<&mut [u8]> {
+        let end = self.len.checked_add(n).filter(|&end| end <= self.buf.len());
+        let Some(end) = end else {
+            self.full = true;
+            return Err(Error::new(
+                ErrorKind::Internal,
+                "no room left in the caller's buffer",
+            ));
+        };
+        let at = self.len;
+        self.len = end;
+        Ok(&mut self.buf[at..end])
+    }
+}
+
+impl Output for SliceOutput<'_> {
+    fn len(&self) -> usize {
+        self.len
+    }
+    fn entry_header(&mut self, payload_len: usize) -> Result<()> {
+        // Built on the stack: a tag byte and at most a 10-byte varint.
+        let mut header = [0u8; 11];
+        let len = {
+            let mut tail = &mut header[..];
+            wire::write_payloads_entry_header(&mut tail, payload_len);
+            11 - tail.len()
+        };
+        self.append(&header[..len])
+    }
+    fn append(&mut self, bytes: &[u8]) -> Result<()> {
+        self.room(bytes.len())?.copy_from_slice(bytes);
+        Ok(())
+    }
+    fn extend_for(&mut self, n: usize) -> Result<&mut [u8]> {
+        self.room(n)
+    }
+    fn written(&self, from: usize) -> &[u8] {
+        &self.buf[from..self.len]
+    }
+    fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
     }
 }
 

@@ -235,6 +235,93 @@ pub unsafe extern "C" fn tpc_codec_decode(
     }
 }
 
+/// Shared body of the two decode-into exports.
+///
+/// # Safety
+/// As for `input`; `dst` must be NULL with `dst_cap` 0, or point to `dst_cap` writable bytes
+/// that do not overlap the input; `out_len` must be NULL or writable.
+unsafe fn run_decode_into(
+    codec: &Codec,
+    payloads: *const u8,
+    len: usize,
+    dst: *mut u8,
+    dst_cap: usize,
+    out_len: *mut usize,
+    err: *mut tpc_buffer,
+) -> tpc_status {
+    guarded(err, || {
+        if out_len.is_null() {
+            return Err(null("out_len"));
+        }
+        // SAFETY: forwarded from the exported function's contract.
+        let bytes = unsafe { input(payloads, len) }?;
+        let dst: &mut [u8] = match (dst.is_null(), dst_cap) {
+            (true, 0) => &mut [],
+            (true, _) => return Err(null("dst with a non-zero capacity")),
+            // SAFETY: non-NULL, and by contract `dst_cap` writable bytes of initialized memory
+            // (any values: they are only overwritten), not overlapping the input, and not used
+            // by the caller during the call.
+            (false, _) => unsafe { std::slice::from_raw_parts_mut(dst, dst_cap) },
+        };
+        let n = codec.decode_to(bytes, dst)?;
+        // SAFETY: `out_len` is non-NULL (checked) and the caller passed it as writable.
+        unsafe { out_len.write(n) };
+        Ok(())
+    })
+}
+
+/// Decodes a serialized Payloads with the default codec into the caller's buffer: see
+/// `tpc_codec_decode_into`.
+///
+/// # Safety
+/// As for `tpc_codec_decode_into`.
+#[no_mangle]
+pub unsafe extern "C" fn tpc_decode_into(
+    payloads: *const u8,
+    len: usize,
+    dst: *mut u8,
+    dst_cap: usize,
+    out_len: *mut usize,
+    err: *mut tpc_buffer,
+) -> tpc_status {
+    // SAFETY: same contract as this function's.
+    unsafe { run_decode_into(&Codec::default(), payloads, len, dst, dst_cap, out_len, err) }
+}
+
+/// Decodes a serialized Payloads with `codec` into the caller's buffer `dst` of `dst_cap`
+/// bytes, so the result needs no library-owned buffer and no copy. Thread-safe.
+///
+/// On `TPC_OK`, `*out_len` is the decoded length. If `*out_len <= dst_cap`, the result is
+/// `dst[0 .. *out_len]`. Otherwise `dst` was too small, its contents are unspecified, and
+/// `*out_len` is the size to call again with. `(NULL, 0)` as `dst` asks for that size: for
+/// snappy, encrypted and plain payloads it is read from the headers without decoding. When a
+/// payload holds zlib or nested encodings, the headers tell too little: the size reported
+/// can be short, and the library then decodes fully to learn the exact one, which a second
+/// retry receives. So: loop until `*out_len <= dst_cap`.
+///
+/// # Safety
+/// `codec` must be NULL or a live codec; `payloads` as for `tpc_encode`; `dst` must be NULL
+/// with `dst_cap` 0, or point to `dst_cap` writable bytes of initialized memory (zeroed or
+/// previously written: their values are ignored) that do not overlap `payloads`; `out_len`
+/// must be writable; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn tpc_codec_decode_into(
+    codec: *const tpc_codec,
+    payloads: *const u8,
+    len: usize,
+    dst: *mut u8,
+    dst_cap: usize,
+    out_len: *mut usize,
+    err: *mut tpc_buffer,
+) -> tpc_status {
+    // SAFETY: a non-NULL `codec` is a live tpc_codec by contract, only read (it is immutable).
+    match unsafe { codec.as_ref() } {
+        // SAFETY: same contract as this function's.
+        Some(c) => unsafe { run_decode_into(&c.inner, payloads, len, dst, dst_cap, out_len, err) },
+        None => write_error(err, &null("codec")),
+    }
+}
+
 /// A new builder with the defaults: snappy framing, always wrap, no keys, 64 MiB max decoded
 /// size. Release it with `tpc_codec_build` (which consumes it) or `tpc_codec_builder_free`.
 #[no_mangle]

@@ -338,8 +338,8 @@ pub fn write_wrapper_head(out: &mut Vec<u8>, metadata: &[(&str, &[u8])], data_le
 
 /// Appends one element of `Payloads.payloads` whose serialized `Payload` is `len` bytes long;
 /// the caller writes those bytes next.
-pub fn write_payloads_entry_header(out: &mut Vec<u8>, len: usize) {
-    out.push(0x0a);
+pub fn write_payloads_entry_header(out: &mut impl prost::bytes::BufMut, len: usize) {
+    out.put_u8(0x0a);
     encode_varint(len as u64, out);
 }
 

@@ -110,6 +110,7 @@ proptest! {
             let encoded = codec.encode(&input).unwrap();
             prop_assert_eq!(elements(&encoded).len(), items.len());
             prop_assert_eq!(codec.decode(&encoded).unwrap(), input.clone(), "{:?}", codec);
+            prop_assert_eq!(decode_to_loop(&codec, &encoded), Ok(input.clone()), "{:?}", codec);
         }
     }
 
@@ -117,9 +118,32 @@ proptest! {
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
         for codec in all_codecs() {
             let _ = codec.encode(&bytes);
-            let _ = codec.decode(&bytes);
+            // decode_to must agree with decode, success or failure, with any buffer size.
+            let expected = codec.decode(&bytes).map_err(|e| e.kind());
+            prop_assert_eq!(decode_to_loop(&codec, &bytes), expected);
+            let mut small = vec![0u8; bytes.len() / 2];
+            if let Ok(n) = codec.decode_to(&bytes, &mut small) {
+                if n <= small.len() {
+                    prop_assert_eq!(Ok(small[..n].to_vec()), codec.decode(&bytes).map_err(|e| e.kind()));
+                }
+            }
         }
     }
+}
+
+/// `Codec::decode_to` as its documentation says to call it: ask for the size, then retry
+/// with what it reports until the result fits (at most twice more).
+fn decode_to_loop(codec: &Codec, input: &[u8]) -> Result<Vec<u8>, ErrorKind> {
+    let mut dst = Vec::new();
+    for _ in 0..3 {
+        let n = codec.decode_to(input, &mut dst).map_err(|e| e.kind())?;
+        if n <= dst.len() {
+            dst.truncate(n);
+            return Ok(dst);
+        }
+        dst = vec![0x5a; n];
+    }
+    panic!("decode_to did not settle within 3 calls");
 }
 
 #[test]

@@ -259,3 +259,276 @@ fn a_configured_codec_encrypts_and_limits() {
         tpc_codec_free(codec);
     }
 }
+
+/// Builds a codec through the C builder: `compression`, and AES-256-GCM with a fixed key when
+/// `encrypt` is set.
+fn c_codec(compression: u32, encrypt: bool) -> *mut tpc_codec {
+    let id = CString::new("k").unwrap();
+    let key = [0x5au8; 32];
+    let mut codec: *mut tpc_codec = ptr::null_mut();
+    // SAFETY: a fresh builder, consumed by build; valid id and key.
+    unsafe {
+        let b = tpc_codec_builder_new();
+        assert_eq!(tpc_codec_builder_set_compression(b, compression), TPC_OK);
+        if encrypt {
+            assert_eq!(
+                tpc_codec_builder_add_key(b, id.as_ptr(), key.as_ptr(), key.len()),
+                TPC_OK
+            );
+            assert_eq!(tpc_codec_builder_set_encryption_key(b, id.as_ptr()), TPC_OK);
+        }
+        assert_eq!(tpc_codec_build(b, &mut codec, ptr::null_mut()), TPC_OK);
+    }
+    codec
+}
+
+fn c_call(
+    f: unsafe extern "C" fn(
+        *const tpc_codec,
+        *const u8,
+        usize,
+        *mut tpc_buffer,
+        *mut tpc_buffer,
+    ) -> tpc_status,
+    codec: *const tpc_codec,
+    input: &[u8],
+) -> Result<Vec<u8>, tpc_status> {
+    let (mut out, mut err) = (empty(), empty());
+    // SAFETY: valid codec, input and buffers; both freed here.
+    unsafe {
+        let st = f(codec, input.as_ptr(), input.len(), &mut out, &mut err);
+        let result = if st == TPC_OK { Ok(bytes(&out)) } else { Err(st) };
+        tpc_buffer_free(&mut out);
+        tpc_buffer_free(&mut err);
+        result
+    }
+}
+
+/// Decodes through `tpc_codec_decode_into` the way its documentation says to: ask for the
+/// size, then retry with what it reports until the result fits. Returns the result and the
+/// number of calls made.
+fn decode_into_loop(codec: *const tpc_codec, input: &[u8]) -> Result<(Vec<u8>, usize), tpc_status> {
+    let mut dst: Vec<u8> = Vec::new();
+    for calls in 1..=4 {
+        let mut n = usize::MAX;
+        let mut err = empty();
+        // SAFETY: valid codec and input; `dst` is `dst.len()` initialized writable bytes (or
+        // NULL with 0 on the first call), not overlapping the input.
+        let st = unsafe {
+            let p = if dst.is_empty() {
+                ptr::null_mut()
+            } else {
+                dst.as_mut_ptr()
+            };
+            tpc_codec_decode_into(codec, input.as_ptr(), input.len(), p, dst.len(), &mut n, &mut err)
+        };
+        if st != TPC_OK {
+            assert!(!message(&mut err).is_empty(), "a failure comes with a message");
+            return Err(st);
+        }
+        assert!(err.data.is_null(), "err untouched on success");
+        if n <= dst.len() || (n == 0 && calls == 1) {
+            dst.truncate(n);
+            return Ok((dst, calls));
+        }
+        // Filled with a pattern, not zeroes, to show prior contents do not matter.
+        dst = vec![0xa5; n];
+    }
+    panic!("tpc_codec_decode_into did not settle within 4 calls");
+}
+
+#[test]
+fn decode_into_gives_what_decode_gives() {
+    let plain = sample();
+    let big_plain = temporal_payload_codec::Codec::builder()
+        .build()
+        .unwrap()
+        .decode(
+            &[
+                &[0x0a, 0xcd, 0x02][..],
+                b"\x0a\x16\x0a\x08encoding\x12\x0ajson/plain\x12\xb2\x02",
+                &[b'x'; 306][..],
+            ]
+            .concat(),
+        )
+        .unwrap();
+    let batch = [plain.clone(), big_plain, plain.clone(), Vec::new()].concat();
+    let codecs = [
+        (c_codec(TPC_COMPRESSION_SNAPPY, false), "snappy"),
+        (c_codec(TPC_COMPRESSION_SNAPPY_RAW, false), "snappy-raw"),
+        (c_codec(TPC_COMPRESSION_ZLIB, false), "zlib"),
+        (c_codec(TPC_COMPRESSION_NONE, true), "encrypted"),
+        (c_codec(TPC_COMPRESSION_SNAPPY, true), "snappy+encrypted"),
+        (c_codec(TPC_COMPRESSION_ZLIB, true), "zlib+encrypted"),
+    ];
+    for &(codec, name) in &codecs {
+        for input in [&plain[..], &batch[..], &[][..]] {
+            let encoded = c_call(tpc_codec_encode, codec, input).unwrap();
+            let expected = c_call(tpc_codec_decode, codec, &encoded).unwrap();
+            assert_eq!(expected, input, "{name}: decode round-trips");
+            let (got, calls) = decode_into_loop(codec, &encoded).unwrap();
+            assert_eq!(got, expected, "{name}");
+            // One layer whose header tells its size: a query and a decode. zlib, or two layers
+            // (the outer header tells only the inner wrapper's size): at most one retry more.
+            let single = ["snappy", "snappy-raw", "encrypted"].contains(&name);
+            assert!(calls <= if single { 2 } else { 3 }, "{name}: {calls} calls");
+        }
+    }
+    // Nested encodings (zlib inside snappy) are peeled too, within the documented retries.
+    let zlib = codecs[2].0;
+    let snappy = codecs[0].0;
+    let nested = c_call(
+        tpc_codec_encode,
+        snappy,
+        &c_call(tpc_codec_encode, zlib, &batch).unwrap(),
+    )
+    .unwrap();
+    let expected = c_call(tpc_codec_decode, snappy, &nested).unwrap();
+    assert_eq!(expected, batch);
+    let (got, calls) = decode_into_loop(snappy, &nested).unwrap();
+    assert_eq!(got, expected);
+    assert!(calls <= 3, "{calls} calls");
+    for (codec, _) in codecs {
+        // SAFETY: built above, no longer used.
+        unsafe { tpc_codec_free(codec) };
+    }
+}
+
+#[test]
+fn decode_into_too_small_exact_and_roomy_buffers() {
+    let codec = c_codec(TPC_COMPRESSION_SNAPPY, false);
+    let input = [sample(), sample()].concat();
+    let encoded = c_call(tpc_codec_encode, codec, &input).unwrap();
+    for cap in [1, input.len() - 1, input.len(), input.len() + 100] {
+        let mut dst = vec![0u8; cap];
+        let mut n = 0;
+        // SAFETY: valid codec, input, `cap` writable bytes, and out_len.
+        let st = unsafe {
+            tpc_codec_decode_into(
+                codec,
+                encoded.as_ptr(),
+                encoded.len(),
+                dst.as_mut_ptr(),
+                cap,
+                &mut n,
+                ptr::null_mut(),
+            )
+        };
+        assert_eq!(st, TPC_OK, "too small is not an error: the size comes back");
+        assert_eq!(n, input.len(), "cap {cap}");
+        if cap >= n {
+            assert_eq!(&dst[..n], &input[..]);
+        }
+    }
+    // The default-codec variant.
+    let mut dst = vec![0u8; input.len()];
+    let mut n = 0;
+    // SAFETY: as above.
+    let st = unsafe {
+        tpc_decode_into(
+            encoded.as_ptr(),
+            encoded.len(),
+            dst.as_mut_ptr(),
+            dst.len(),
+            &mut n,
+            ptr::null_mut(),
+        )
+    };
+    assert_eq!((st, n), (TPC_OK, input.len()));
+    assert_eq!(dst, input);
+    // SAFETY: built above, no longer used.
+    unsafe { tpc_codec_free(codec) };
+}
+
+#[test]
+fn decode_into_refuses_what_decode_refuses() {
+    let codec = c_codec(TPC_COMPRESSION_SNAPPY, false);
+    let inner = sample();
+    let good = c_call(tpc_codec_encode, codec, &inner).unwrap();
+    // A snappy layer that decodes to bytes which are not a Payload (field 0): refused as
+    // corrupt, by both functions, with a buffer of the right size or none.
+    let not_a_payload = {
+        // The bytes 02 01 00 (field 0: not a valid Payload) as a snappy layer's content.
+        let mut framed = Vec::new();
+        let mut enc = snap::write::FrameEncoder::new(&mut framed);
+        std::io::Write::write_all(&mut enc, &[0x02, 0x01, 0x00]).unwrap();
+        drop(enc);
+        let mut payload = b"\x0a\x19\x0a\x08encoding\x12\x0dbinary/snappy\x12".to_vec();
+        payload.push(framed.len() as u8);
+        payload.extend(&framed);
+        let mut out = vec![0x0a, payload.len() as u8];
+        out.extend(payload);
+        out
+    };
+    let mut bad_crc = good.clone();
+    let last = bad_crc.len() - 1;
+    bad_crc[last] ^= 0x40;
+    for (input, status) in [
+        (&not_a_payload[..], TPC_ERR_CORRUPT_PAYLOAD),
+        (&bad_crc[..], TPC_ERR_CORRUPT_PAYLOAD),
+        (&b"\xff"[..], TPC_ERR_MALFORMED_INPUT),
+    ] {
+        assert_eq!(c_call(tpc_codec_decode, codec, input), Err(status));
+        assert_eq!(decode_into_loop(codec, input), Err(status));
+        let mut dst = vec![0u8; 4096];
+        let mut n = 0;
+        // SAFETY: valid codec, input, buffer and out_len.
+        let st = unsafe {
+            tpc_codec_decode_into(
+                codec,
+                input.as_ptr(),
+                input.len(),
+                dst.as_mut_ptr(),
+                dst.len(),
+                &mut n,
+                ptr::null_mut(),
+            )
+        };
+        assert_eq!(st, status);
+    }
+    let mut err = empty();
+    let mut n = 0;
+    // SAFETY: exercising the documented NULL handling.
+    unsafe {
+        assert_eq!(
+            tpc_codec_decode_into(
+                codec,
+                good.as_ptr(),
+                good.len(),
+                ptr::null_mut(),
+                0,
+                ptr::null_mut(),
+                &mut err
+            ),
+            TPC_ERR_NULL_ARGUMENT
+        );
+        assert!(message(&mut err).contains("out_len"));
+        assert_eq!(
+            tpc_codec_decode_into(
+                codec,
+                good.as_ptr(),
+                good.len(),
+                ptr::null_mut(),
+                8,
+                &mut n,
+                &mut err
+            ),
+            TPC_ERR_NULL_ARGUMENT
+        );
+        assert!(message(&mut err).contains("dst"));
+        assert_eq!(
+            tpc_codec_decode_into(
+                ptr::null(),
+                good.as_ptr(),
+                good.len(),
+                ptr::null_mut(),
+                0,
+                &mut n,
+                &mut err
+            ),
+            TPC_ERR_NULL_ARGUMENT
+        );
+        assert!(message(&mut err).contains("codec"));
+        tpc_codec_free(codec);
+    }
+}

@@ -59,6 +59,18 @@ impl Key {
     /// Appends the plaintext of `nonce || ciphertext || tag` (or the .NET sample's
     /// `nonce || tag || ciphertext`) to `out`; on failure `out` is left as it was.
     pub fn open(&self, data: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        let at = out.len();
+        out.resize(at + data.len().saturating_sub(NONCE_LEN + TAG_LEN), 0);
+        let result = self.open_to(data, &mut out[at..]);
+        if result.is_err() {
+            out.truncate(at);
+        }
+        result
+    }
+
+    /// As `open`, into `dst`, which must be exactly `data.len() - NONCE_LEN - TAG_LEN` bytes
+    /// long (what the caller sized from the header); its prior contents are overwritten.
+    pub fn open_to(&self, data: &[u8], dst: &mut [u8]) -> Result<()> {
         if data.len() < NONCE_LEN + TAG_LEN {
             return Err(Error::new(
                 ErrorKind::DecryptFailed,
@@ -73,20 +85,29 @@ impl Key {
         let nonce = Nonce::try_from(nonce).expect("split at NONCE_LEN");
         let (ciphertext, tag) = rest.split_at(rest.len() - TAG_LEN);
         let (dotnet_tag, dotnet_ciphertext) = rest.split_at(TAG_LEN);
-        let at = out.len();
+        if dst.len() != ciphertext.len() {
+            return Err(Error::new(
+                ErrorKind::Internal,
+                format!(
+                    "decrypt: {} bytes of room for {} bytes",
+                    dst.len(),
+                    ciphertext.len()
+                ),
+            ));
+        }
         for (ciphertext, tag) in [(ciphertext, tag), (dotnet_ciphertext, dotnet_tag)] {
-            out.truncate(at);
-            out.extend_from_slice(ciphertext);
+            dst.copy_from_slice(ciphertext);
             let tag = Tag::try_from(tag).expect("split at TAG_LEN");
             if self
                 .cipher
-                .decrypt_inout_detached(&nonce, &[], (&mut out[at..]).into(), &tag)
+                .decrypt_inout_detached(&nonce, &[], dst.into(), &tag)
                 .is_ok()
             {
                 return Ok(());
             }
         }
-        out.truncate(at);
+        // Leave no plaintext of a failed attempt behind for the caller to misuse.
+        dst.fill(0);
         Err(Error::new(
             ErrorKind::DecryptFailed,
             format!(

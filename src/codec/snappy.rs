@@ -95,24 +95,33 @@ pub fn decode(data: &[u8], max: usize, out: &mut Vec<u8>) -> Result<()> {
 }
 
 /// Decodes either dialect into `out`, given `n`, what `decoded_len` returned for `data`.
-///
-/// The output is sized once, to `n`, and every chunk decodes straight into its place: no
-/// per-chunk resize and no second reading of the chunks' lengths (`decoded_len` already
-/// checked them). A wrong `n` is an error, not a panic.
 pub fn decode_sized(data: &[u8], n: usize, out: &mut Vec<u8>) -> Result<()> {
-    if data.is_empty() {
-        return Ok(());
-    }
     let at = out.len();
     out.resize(at + n, 0);
+    decode_to(data, &mut out[at..])
+}
+
+/// Decodes either dialect into `dst`, which must be exactly as long as `decoded_len` said;
+/// its prior contents are overwritten.
+///
+/// Every chunk decodes straight into its place: no per-chunk allocation and no second
+/// reading of the chunks' lengths (`decoded_len` already checked them). A `dst` of the wrong
+/// length is an error, not a panic.
+pub fn decode_to(data: &[u8], dst: &mut [u8]) -> Result<()> {
     if data.starts_with(STREAM_IDENTIFIER) {
-        decode_framed(data, &mut out[at..])
+        return decode_framed(data, dst);
+    }
+    let written = if data.is_empty() {
+        0
     } else {
         Decoder::new()
-            .decompress(data, &mut out[at..])
-            .map_err(|e| corrupt(format!("snappy raw block: {e}")))?;
-        Ok(())
+            .decompress(data, dst)
+            .map_err(|e| corrupt(format!("snappy raw block: {e}")))?
+    };
+    if written != dst.len() {
+        return Err(size_mismatch(dst.len(), written));
     }
+    Ok(())
 }
 
 /// One chunk of a framing-format stream.
@@ -214,7 +223,7 @@ impl<'a> Iterator for Chunks<'a> {
 #[inline(never)]
 fn size_mismatch(expected: usize, got: usize) -> crate::Error {
     corrupt(format!(
-        "snappy frame: chunks decode to {got} bytes, not the {expected} their headers announce"
+        "snappy: decodes to {got} bytes, not the {expected} its headers announce"
     ))
 }
 
