@@ -93,7 +93,7 @@ run go open -rate "$rate"
 run rust open -rate "$rate"
 stop_servers
 # Scenario 2: a 1 MiB limit (Temporal refuses payloads over 2 MB anyway), oversized bodies of
-# 1 MiB + 64 KiB: the same mix without ~230 MB/s of 17 MiB uploads competing for the 2 cores.
+# 1 MiB + 64 KiB: the same mix without ~270 MB/s of 17 MiB uploads competing for the 2 cores.
 start_servers $((1 << 20))
 run go open-1m -rate "$rate" -oversized-bytes $(((1 << 20) + (64 << 10)))
 run rust open-1m -rate "$rate" -oversized-bytes $(((1 << 20) + (64 << 10)))

@@ -169,6 +169,20 @@ impl fmt::Debug for JwtVerifier {
     }
 }
 
+/// Names a JWT error without quoting the token: serde and base64 errors may show parts of it,
+/// and the reason ends up in the log line.
+fn jwt_error(e: &jsonwebtoken::errors::Error) -> String {
+    use jsonwebtoken::errors::ErrorKind as K;
+    match e.kind() {
+        K::Json(_) => "malformed JSON".into(),
+        K::Base64(_) => "malformed base64".into(),
+        K::Utf8(_) => "malformed UTF-8".into(),
+        K::MissingRequiredClaim(c) => format!("missing claim {c:?}"),
+        K::InvalidClaimFormat(c) => format!("claim {c:?} has the wrong type"),
+        other => format!("{other:?}"),
+    }
+}
+
 const MIN_RELOAD: Duration = Duration::from_secs(30);
 
 fn parse_jwks(bytes: &[u8]) -> Result<Vec<LoadedKey>, String> {
@@ -256,7 +270,8 @@ impl JwtVerifier {
 
     /// Verifies a JWT and returns the role it grants (None: valid, but no codec role).
     pub async fn verify(&self, token: &str) -> Result<Option<Role>, String> {
-        let header = jsonwebtoken::decode_header(token).map_err(|e| format!("not a valid JWT: {e}"))?;
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| format!("not a valid JWT: {}", jwt_error(&e)))?;
         if !self.config.algorithms.contains(&header.alg) {
             return Err(format!("JWT algorithm {:?} is not accepted", header.alg));
         }
@@ -286,7 +301,7 @@ impl JwtVerifier {
             None => v.validate_aud = false,
         }
         let data = jsonwebtoken::decode::<serde_json::Value>(token, &key, &v)
-            .map_err(|e| format!("JWT rejected: {e}"))?;
+            .map_err(|e| format!("JWT rejected: {}", jwt_error(&e)))?;
         let roles: Vec<&str> = match data.claims.get(&self.config.roles_claim) {
             Some(serde_json::Value::Array(a)) => a.iter().filter_map(|v| v.as_str()).collect(),
             Some(serde_json::Value::String(s)) => s.split_whitespace().collect(),

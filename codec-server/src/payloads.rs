@@ -166,6 +166,9 @@ impl<'de> Deserialize<'de> for Int64 {
 }
 
 /// Parses a proto3 JSON `Payloads` body.
+///
+/// The error message may quote the body (serde names an unexpected string by its value): it is
+/// for the caller who sent it. [`json_error_for_log`] is the form that may be logged.
 pub fn parse_json(body: &[u8]) -> Result<Vec<Payload>, MappingError> {
     let parsed: PayloadsIn =
         serde_json::from_slice(body).map_err(|e| err(format!("invalid Payloads JSON: {e}")))?;
@@ -184,6 +187,17 @@ pub fn parse_json(body: &[u8]) -> Result<Vec<Payload>, MappingError> {
                 .collect(),
         })
         .collect())
+}
+
+/// What went wrong with a body, without quoting any of it: the error class and position.
+pub fn json_error_for_log(body: &[u8]) -> Option<String> {
+    let e = serde_json::from_slice::<PayloadsIn>(body).err()?;
+    Some(format!(
+        "invalid Payloads JSON ({:?} error at line {} column {})",
+        e.classify(),
+        e.line(),
+        e.column()
+    ))
 }
 
 // ---- JSON out ----

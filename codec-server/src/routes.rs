@@ -56,12 +56,16 @@ struct Outcome {
 struct Failure {
     status: StatusCode,
     message: String,
+    /// For the log line, when `message` may quote the request (the caller may see that; the
+    /// log must not).
+    log: Option<String>,
 }
 
 fn fail(status: StatusCode, message: impl Into<String>) -> Failure {
     Failure {
         status,
         message: message.into(),
+        log: None,
     }
 }
 
@@ -111,7 +115,7 @@ async fn codec(
     let mut response = match result {
         Ok(json) => ([(CONTENT_TYPE, "application/json")], json).into_response(),
         Err(f) => {
-            outcome.error = Some(f.message.clone());
+            outcome.error = Some(f.log.unwrap_or_else(|| f.message.clone()));
             let mut r = (
                 f.status,
                 [(CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -242,7 +246,10 @@ async fn run(
 
 /// JSON in, codec, JSON out; returns the response body and the number of payloads.
 fn transform(ns: &Namespace, op: Op, body: &[u8]) -> Result<(Vec<u8>, usize), Failure> {
-    let input = payloads::parse_json(body).map_err(|e| fail(StatusCode::BAD_REQUEST, e.0))?;
+    let input = payloads::parse_json(body).map_err(|e| Failure {
+        log: payloads::json_error_for_log(body),
+        ..fail(StatusCode::BAD_REQUEST, e.0)
+    })?;
     let proto = payloads::to_proto(&input);
     let result = match op {
         Op::Encode => ns.codec.encode(&proto),

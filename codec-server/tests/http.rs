@@ -538,9 +538,27 @@ async fn one_json_log_line_per_request_without_data_or_secrets() {
             .0,
         StatusCode::OK
     );
+    // serde quotes an unexpected string in its error: the caller sees it, the log must not.
+    let r = post("/default/decode", ())
+        .body(Body::from(format!(
+            "{{\"payloads\":\"{}\"}}",
+            B64.encode(secret_data)
+        )))
+        .unwrap();
+    let (s, body) = status(&c, r).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(body.contains(&B64.encode(secret_data)), "{body}");
     let logs = String::from_utf8(cap.0.lock().unwrap().clone()).unwrap();
     let lines: Vec<Value> = logs.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines.len(), 3, "{logs}");
+    assert_eq!(lines.len(), 4, "{logs}");
+    assert_eq!(lines[3]["status"], 400);
+    assert!(
+        lines[3]["error"]
+            .as_str()
+            .unwrap()
+            .contains("Data error at line 1"),
+        "{logs}"
+    );
     assert_eq!(lines[0]["namespace"], "locked");
     assert_eq!(lines[0]["path"], "/locked/encode");
     assert_eq!(lines[0]["status"], 200);
