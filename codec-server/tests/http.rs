@@ -633,3 +633,30 @@ async fn graceful_shutdown_finishes_requests_in_flight() {
     assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
     assert!(server.await.unwrap(), "drained within the grace period");
 }
+
+#[tokio::test]
+async fn slow_headers_are_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let limits = tpc_codec_server::server::Limits {
+        header_read_timeout: Duration::from_millis(200),
+        max_connections: 8,
+        shutdown_grace: Duration::from_secs(1),
+    };
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(tpc_codec_server::server::serve(
+        listener,
+        app(config().await),
+        limits,
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // Half a request line, then nothing: the server must not hold the socket for ever.
+    s.write_all(b"POST /default/dec").await.unwrap();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(3), s.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "the connection was still open after 3 s");
+}
