@@ -37,12 +37,30 @@ static tpcgo_result tpcgo_call(const tpc_codec *codec, int decode, const uint8_t
 
 static void tpcgo_free(tpc_buffer b) { tpc_buffer_free(&b); }
 
+typedef struct {
+	tpc_status status;
+	size_t len;
+	tpc_buffer err;
+} tpcgo_into_result;
+
+// Decodes into dst (Go memory): with (NULL, 0), or a dst too small, len is the size to retry
+// with (see tpc_codec_decode_into).
+static tpcgo_into_result tpcgo_decode_into(const tpc_codec *codec, const uint8_t *in, size_t len,
+                                           uint8_t *dst, size_t cap) {
+	tpcgo_into_result r = {0};
+	r.status = codec == NULL ? tpc_decode_into(in, len, dst, cap, &r.len, &r.err)
+	                         : tpc_codec_decode_into(codec, in, len, dst, cap, &r.len, &r.err);
+	return r;
+}
+
 // The library never keeps the input pointer nor calls back into Go, so cgo may leave the
 // marshaled input where it is and skip the callback bookkeeping.
 #cgo noescape tpcgo_call
 #cgo nocallback tpcgo_call
 #cgo noescape tpcgo_free
 #cgo nocallback tpcgo_free
+#cgo noescape tpcgo_decode_into
+#cgo nocallback tpcgo_decode_into
 */
 import "C"
 
@@ -333,11 +351,10 @@ func (c *Codec) callPtr(op string, p *C.uint8_t, n int) ([]*commonpb.Payload, er
 	if c.closed {
 		return nil, ErrClosed
 	}
-	var decode C.int
 	if op == "decode" {
-		decode = 1
+		return c.decodeInto(p, n)
 	}
-	r := C.tpcgo_call(c.ptr, decode, p, C.size_t(n))
+	r := C.tpcgo_call(c.ptr, 0, p, C.size_t(n))
 	// The cleanup must not free the C codec while C runs: keep c reachable until here.
 	runtime.KeepAlive(c)
 	if r.status != C.TPC_OK {
@@ -350,7 +367,44 @@ func (c *Codec) callPtr(op string, p *C.uint8_t, n int) ([]*commonpb.Payload, er
 	result := make([]byte, len(src))
 	copy(result, src)
 	C.tpcgo_free(r.out)
-	payloads, err := parsePayloadsInto(result)
+	return parseResult(op, result)
+}
+
+// decodeInto decodes straight into Go memory with tpc_codec_decode_into: one call asks for
+// the decoded size (read from the headers, no decoding, for snappy and encrypted payloads),
+// the next decodes into a Go buffer of that size. That skips the library-owned output buffer
+// and the copy of it into Go memory, which cost about a quarter of a large batch's decode.
+// zlib and nested layers can need a retry more (the library then learns the exact size).
+// The caller holds c.mu.
+func (c *Codec) decodeInto(p *C.uint8_t, n int) ([]*commonpb.Payload, error) {
+	var dst []byte
+	// Three calls suffice by the library's contract (query, decode, one retry); the bound
+	// only turns a library bug into an error rather than a loop.
+	for range 4 {
+		var d *C.uint8_t
+		if len(dst) > 0 {
+			d = (*C.uint8_t)(unsafe.Pointer(&dst[0]))
+		}
+		r := C.tpcgo_decode_into(c.ptr, p, C.size_t(n), d, C.size_t(len(dst)))
+		runtime.KeepAlive(c)
+		runtime.KeepAlive(dst)
+		if r.status != C.TPC_OK {
+			return nil, newError("decode", r.status, &r.err)
+		}
+		size := int(r.len)
+		if size <= len(dst) {
+			return parseResult("decode", dst[:size])
+		}
+		// Fresh memory each time: the parsed payloads keep subslices of it.
+		dst = make([]byte, size)
+	}
+	return nil, &Error{Op: "decode", Status: ErrInternal, Message: "the decoded size did not settle"}
+}
+
+// parseResult parses the library's serialized Payloads output into payloads whose data and
+// metadata values are subslices of out.
+func parseResult(op string, out []byte) ([]*commonpb.Payload, error) {
+	payloads, err := parsePayloadsInto(out)
 	if err != nil {
 		// The library returned bytes that do not parse: a bug on one side or the other.
 		return nil, &Error{Op: op, Status: ErrInternal, Message: "parse the library's output: " + err.Error()}
