@@ -14,7 +14,7 @@ export RUSTC_BOOTSTRAP=1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # Seeds: the committed corpus and every Payloads in the shared vectors, behind each selector byte.
-python3 - "$repo/../shared/vectors/reference-snappy.json" "$work" <<'PY'
+python3 - "$repo/tests/vectors/reference-snappy.json" "$work" <<'PY'
 import base64, json, sys
 doc = json.load(open(sys.argv[1]))
 n = 0

@@ -43,7 +43,7 @@ for tool in payload_tool payload_tool_static payload_tool_asan; do
 done
 
 # The shared vectors from the real reference codec, through the C ABI, both directions.
-vectors="$repo/../shared/vectors/reference-snappy.json"
+vectors="$repo/tests/vectors/reference-snappy.json"
 [ -f "$vectors" ] || die "missing $vectors"
 python3 - "$vectors" "$out" <<'PY'
 import base64, json, sys

@@ -8,7 +8,7 @@ use temporal_payload_codec::Codec;
 fn cases() -> Vec<Value> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/vectors/reference-snappy.json"
+        "/tests/vectors/reference-snappy.json"
     );
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
     let doc: Value = serde_json::from_str(&text).unwrap();

@@ -25,7 +25,7 @@ log "build the library"
 "$repo/scripts/build-lib.sh" >/dev/null
 lib="$repo/target/release"
 [ -f "$lib/libtemporal_payload_codec.so" ] || die "scripts/build-lib.sh did not produce $lib/libtemporal_payload_codec.so"
-vectors=${TPC_VECTORS:-$repo/../shared/vectors/reference-snappy.json}
+vectors=${TPC_VECTORS:-$repo/tests/vectors/reference-snappy.json}
 [ -f "$vectors" ] || die "shared vectors not found at $vectors (set TPC_VECTORS)"
 
 log "style: no tabs, no trailing whitespace, LF line ends in C# sources"

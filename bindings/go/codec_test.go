@@ -172,7 +172,7 @@ func vectorsPath(t *testing.T) string {
 	if p := os.Getenv("TPC_VECTORS"); p != "" {
 		return p
 	}
-	return filepath.Join("..", "..", "..", "shared", "vectors", "reference-snappy.json")
+	return filepath.Join("..", "..", "tests", "vectors", "reference-snappy.json")
 }
 
 type vectorCase struct {

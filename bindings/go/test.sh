@@ -36,7 +36,7 @@ if readelf -d "$bin/static.test" | grep -q 'libtemporal_payload_codec'; then
   echo "the tpc_static build still needs libtemporal_payload_codec.so"; exit 1
 fi
 # Run from elsewhere with no library path: a static binary must not need the .so.
-(cd "$bin" && env -u LD_LIBRARY_PATH TPC_VECTORS="$repo/../shared/vectors/reference-snappy.json" \
+(cd "$bin" && env -u LD_LIBRARY_PATH TPC_VECTORS="$repo/tests/vectors/reference-snappy.json" \
   ./static.test -test.run 'TestSharedVectors|TestErrorStatuses' -test.count=1) ||
   { echo "static test binary failed"; exit 1; }
 
@@ -49,7 +49,7 @@ if readelf -d "$bin/static/worker" | grep -q 'libtemporal_payload_codec'; then
   echo "the static worker still needs libtemporal_payload_codec.so"; exit 1
 fi
 # payloadtool: the reference encoding of each vector, decoded, gives the plain payloads back.
-python3 - "$repo/../shared/vectors/reference-snappy.json" "$bin" <<'PY'
+python3 - "$repo/tests/vectors/reference-snappy.json" "$bin" <<'PY'
 import base64, json, subprocess, sys
 doc = json.load(open(sys.argv[1]))
 cases = [c for c in doc["cases"] if "encoded" in c]

@@ -8,7 +8,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 examples="$repo/examples/java"
-vectors="$repo/../shared/vectors/reference-snappy.json"
+vectors="$repo/tests/vectors/reference-snappy.json"
 # shellcheck source=../../scripts/lib.sh
 source "$repo/scripts/lib.sh"
 

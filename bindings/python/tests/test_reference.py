@@ -112,7 +112,7 @@ async def test_plugs_into_the_data_converter_as_the_reference_document_shows() -
 
 
 def vectors() -> list[dict[str, str]]:
-    path = Path(os.environ.get("TPC_VECTORS", REPO.parent / "shared" / "vectors" / "reference-snappy.json"))
+    path = Path(os.environ.get("TPC_VECTORS", REPO / "tests" / "vectors" / "reference-snappy.json"))
     if not path.is_file():
         pytest.fail(f"the shared vectors are missing at {path} (set TPC_VECTORS)")
     cases: list[dict[str, str]] = json.loads(path.read_text())["cases"]

@@ -16,7 +16,7 @@ import java.util.List;
 final class Fixtures {
   private Fixtures() {}
 
-  /** One case of ../shared/vectors/reference-snappy.json. */
+  /** One case of tests/vectors/reference-snappy.json (a copy of the shared vectors). */
   record Vector(String name, byte[] plain, byte[] encoded, byte[] rawBlock) {
     @Override
     public String toString() {
