@@ -55,6 +55,13 @@ typedef struct tpc_buffer {
   size_t len;
 } tpc_buffer;
 
+// Bytes the caller lends for the duration of one call: `len` bytes at `data`. `{NULL, 0}` is
+// empty.
+typedef struct tpc_slice {
+  const uint8_t *data;
+  size_t len;
+} tpc_slice;
+
 // Success.
 #define TPC_OK 0
 
@@ -125,6 +132,33 @@ tpc_status tpc_codec_decode(const struct tpc_codec *codec,
                             size_t len,
                             struct tpc_buffer *out,
                             struct tpc_buffer *err);
+
+// Encodes a batch given as one serialized `temporal.api.common.v1.Payload` per slice with the
+// default codec: see `tpc_codec_encode_payloads`.
+//
+// # Safety
+// As for `tpc_codec_encode_payloads`.
+tpc_status tpc_encode_payloads(const struct tpc_slice *payloads,
+                               size_t count,
+                               struct tpc_buffer *out,
+                               struct tpc_buffer *err);
+
+// Scatter-gather encode: `payloads[0 .. count]` each hold one serialized
+// `temporal.api.common.v1.Payload`, so the caller need not frame them into one `Payloads`.
+// `*out` receives exactly what `tpc_codec_encode` gives for the framed batch (the same
+// bytes, except that encryption draws fresh nonces). `(NULL, 0)` slices are empty payloads;
+// `payloads` may be NULL when `count` is 0. A slice that is not a valid Payload is
+// `TPC_ERR_MALFORMED_INPUT`, its message naming the payload index. Thread-safe.
+//
+// # Safety
+// `codec` must be NULL or a live codec; `payloads` NULL (with `count` 0) or `count` readable
+// `tpc_slice`s, each `(NULL, 0)` or pointing to `len` readable bytes, valid and unmodified
+// during the call; `out` and `err` NULL or writable.
+tpc_status tpc_codec_encode_payloads(const struct tpc_codec *codec,
+                                     const struct tpc_slice *payloads,
+                                     size_t count,
+                                     struct tpc_buffer *out,
+                                     struct tpc_buffer *err);
 
 // Decodes a serialized Payloads with the default codec into the caller's buffer: see
 // `tpc_codec_decode_into`.

@@ -210,14 +210,42 @@ impl Codec {
     /// of payloads in the same order.
     pub fn encode(&self, payloads: &[u8]) -> Result<Vec<u8>> {
         let items = wire::split_payloads(payloads)?;
+        self.encode_each(
+            payloads.len(),
+            items.iter().map(|&(payload, _)| payload),
+            items.len(),
+        )
+    }
+
+    /// Encodes a batch given as the serialized bytes of each `Payload` (scatter-gather: the
+    /// caller does not frame them into one `Payloads`). The result is byte for byte what
+    /// [`Codec::encode`] gives for the framed batch (up to encryption's random nonces).
+    /// Every part is checked to be a well-formed `Payload`; an error names its index.
+    pub fn encode_payloads(&self, payloads: &[&[u8]]) -> Result<Vec<u8>> {
+        let mut framed_len = 0;
+        for (i, payload) in payloads.iter().enumerate() {
+            PayloadView::parse(payload).map_err(|e| e.at_payload(i))?;
+            framed_len += wire::payloads_entry_size(payload.len());
+        }
+        self.encode_each(framed_len, payloads.iter().copied(), payloads.len())
+    }
+
+    /// The encode loop behind both entry points: `payloads` are `count` validated serialized
+    /// `Payload`s, `input_len` the size of their framed `Payloads` (to size the output).
+    fn encode_each<'p>(
+        &self,
+        input_len: usize,
+        payloads: impl Iterator<Item = &'p [u8]>,
+        count: usize,
+    ) -> Result<Vec<u8>> {
         let nonces = match self.encrypt_with {
-            Some(_) => random_nonces(items.len())?,
+            Some(_) => random_nonces(count)?,
             None => Vec::new(),
         };
         let mut s = Scratch::default();
         // Room for incompressible data plus wrappers: one allocation in the usual case.
-        let mut out = Vec::with_capacity(payloads.len() + payloads.len() / 1024 + items.len() * 128);
-        for (i, &(payload, _)) in items.iter().enumerate() {
+        let mut out = Vec::with_capacity(input_len + input_len / 1024 + count * 128);
+        for (i, payload) in payloads.enumerate() {
             let label = self.compress(payload, &mut s);
             let Some(k) = self.encrypt_with else {
                 match label {

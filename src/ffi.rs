@@ -63,6 +63,15 @@ pub struct tpc_buffer {
     pub len: usize,
 }
 
+/// Bytes the caller lends for the duration of one call: `len` bytes at `data`. `{NULL, 0}` is
+/// empty.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct tpc_slice {
+    pub data: *const u8,
+    pub len: usize,
+}
+
 /// Options for a codec. Not thread-safe: configure it from one thread, then build.
 pub struct tpc_codec_builder {
     inner: CodecBuilder,
@@ -231,6 +240,94 @@ pub unsafe extern "C" fn tpc_codec_decode(
     match unsafe { codec.as_ref() } {
         // SAFETY: same contract as this function's.
         Some(c) => unsafe { run(&c.inner, false, payloads, len, out, err) },
+        None => write_error(err, &null("codec")),
+    }
+}
+
+/// Shared body of the two scatter-gather encode exports.
+///
+/// # Safety
+/// `payloads` must be NULL or point to `count` readable `tpc_slice`s, each of which must be
+/// `(NULL, 0)` or point to `len` readable bytes, all valid and unmodified during the call;
+/// `out` and `err` NULL or writable.
+unsafe fn run_encode_payloads(
+    codec: &Codec,
+    payloads: *const tpc_slice,
+    count: usize,
+    out: *mut tpc_buffer,
+    err: *mut tpc_buffer,
+) -> tpc_status {
+    guarded(err, || {
+        if out.is_null() {
+            return Err(null("out"));
+        }
+        let slices: &[tpc_slice] = match (payloads.is_null(), count) {
+            (true, 0) => &[],
+            (true, _) => return Err(null("payloads array with a non-zero count")),
+            // SAFETY: non-NULL, and by contract `count` readable tpc_slices, valid and
+            // unmodified for the duration of this call.
+            (false, _) => unsafe { std::slice::from_raw_parts(payloads, count) },
+        };
+        let parts = slices
+            .iter()
+            .enumerate()
+            .map(|(i, slice)| {
+                // SAFETY: by contract each slice is (NULL, 0) or `len` readable bytes that
+                // stay valid and unmodified during this call, which is all `input` needs.
+                unsafe { input(slice.data, slice.len) }.map_err(|_| {
+                    Error::new(
+                        ErrorKind::NullArgument,
+                        format!("payload {i}: data pointer with a non-zero length is NULL"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<&[u8]>, Error>>()?;
+        let result = codec.encode_payloads(&parts)?;
+        // SAFETY: `out` is non-NULL (checked) and the caller passed it as writable.
+        unsafe { out.write(to_buffer(result)) };
+        Ok(())
+    })
+}
+
+/// Encodes a batch given as one serialized `temporal.api.common.v1.Payload` per slice with the
+/// default codec: see `tpc_codec_encode_payloads`.
+///
+/// # Safety
+/// As for `tpc_codec_encode_payloads`.
+#[no_mangle]
+pub unsafe extern "C" fn tpc_encode_payloads(
+    payloads: *const tpc_slice,
+    count: usize,
+    out: *mut tpc_buffer,
+    err: *mut tpc_buffer,
+) -> tpc_status {
+    // SAFETY: same contract as this function's.
+    unsafe { run_encode_payloads(&Codec::default(), payloads, count, out, err) }
+}
+
+/// Scatter-gather encode: `payloads[0 .. count]` each hold one serialized
+/// `temporal.api.common.v1.Payload`, so the caller need not frame them into one `Payloads`.
+/// `*out` receives exactly what `tpc_codec_encode` gives for the framed batch (the same
+/// bytes, except that encryption draws fresh nonces). `(NULL, 0)` slices are empty payloads;
+/// `payloads` may be NULL when `count` is 0. A slice that is not a valid Payload is
+/// `TPC_ERR_MALFORMED_INPUT`, its message naming the payload index. Thread-safe.
+///
+/// # Safety
+/// `codec` must be NULL or a live codec; `payloads` NULL (with `count` 0) or `count` readable
+/// `tpc_slice`s, each `(NULL, 0)` or pointing to `len` readable bytes, valid and unmodified
+/// during the call; `out` and `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn tpc_codec_encode_payloads(
+    codec: *const tpc_codec,
+    payloads: *const tpc_slice,
+    count: usize,
+    out: *mut tpc_buffer,
+    err: *mut tpc_buffer,
+) -> tpc_status {
+    // SAFETY: a non-NULL `codec` is a live tpc_codec by contract, only read (it is immutable).
+    match unsafe { codec.as_ref() } {
+        // SAFETY: same contract as this function's.
+        Some(c) => unsafe { run_encode_payloads(&c.inner, payloads, count, out, err) },
         None => write_error(err, &null("codec")),
     }
 }

@@ -532,3 +532,188 @@ fn decode_into_refuses_what_decode_refuses() {
         tpc_codec_free(codec);
     }
 }
+
+/// Calls `tpc_codec_encode_payloads` (or `tpc_encode_payloads` when `codec` is NULL) on
+/// `parts`, returning the output or the status and message.
+fn encode_parts(codec: *const tpc_codec, parts: &[tpc_slice]) -> Result<Vec<u8>, (tpc_status, String)> {
+    let (mut out, mut err) = (empty(), empty());
+    let array = if parts.is_empty() {
+        ptr::null()
+    } else {
+        parts.as_ptr()
+    };
+    // SAFETY: valid codec (or NULL for the default function), slices and buffers.
+    let st = unsafe {
+        if codec.is_null() {
+            tpc_encode_payloads(array, parts.len(), &mut out, &mut err)
+        } else {
+            tpc_codec_encode_payloads(codec, array, parts.len(), &mut out, &mut err)
+        }
+    };
+    if st != TPC_OK {
+        assert!(out.data.is_null(), "out is written only on success");
+        return Err((st, message(&mut err)));
+    }
+    assert!(err.data.is_null(), "err untouched on success");
+    let result = bytes(&out);
+    // SAFETY: filled by the library.
+    unsafe { tpc_buffer_free(&mut out) };
+    Ok(result)
+}
+
+/// The slices of each serialized Payload in a serialized Payloads (borrowing `framed`).
+fn slices_of(framed: &[u8]) -> Vec<tpc_slice> {
+    temporal_payload_codec::wire::split_payloads(framed)
+        .unwrap()
+        .iter()
+        .map(|&(p, _)| tpc_slice {
+            data: if p.is_empty() { ptr::null() } else { p.as_ptr() },
+            len: p.len(),
+        })
+        .collect()
+}
+
+#[test]
+fn encode_payloads_gives_what_encode_gives_for_the_framed_batch() {
+    let plain = sample();
+    let big = [
+        &[0x0a, 0xcd, 0x02][..],
+        b"\x0a\x16\x0a\x08encoding\x12\x0ajson/plain\x12\xb2\x02",
+        &[b'x'; 306][..],
+    ]
+    .concat();
+    // The empty Payload (0a 00) comes as a (NULL, 0) slice.
+    let batch = [plain.clone(), big, b"\x0a\x00".to_vec(), plain.clone()].concat();
+    let only_if_smaller = {
+        let mut codec: *mut tpc_codec = ptr::null_mut();
+        // SAFETY: a fresh builder, consumed by build.
+        unsafe {
+            let b = tpc_codec_builder_new();
+            assert_eq!(tpc_codec_builder_set_compression(b, TPC_COMPRESSION_ZLIB), TPC_OK);
+            assert_eq!(tpc_codec_builder_set_only_if_smaller(b, 1), TPC_OK);
+            assert_eq!(tpc_codec_build(b, &mut codec, ptr::null_mut()), TPC_OK);
+        }
+        codec
+    };
+    let codecs = [
+        (c_codec(TPC_COMPRESSION_NONE, false), "none", false),
+        (c_codec(TPC_COMPRESSION_SNAPPY, false), "snappy", false),
+        (c_codec(TPC_COMPRESSION_SNAPPY_RAW, false), "snappy-raw", false),
+        (c_codec(TPC_COMPRESSION_ZLIB, false), "zlib", false),
+        (only_if_smaller, "zlib only-if-smaller", false),
+        (c_codec(TPC_COMPRESSION_NONE, true), "encrypted", true),
+        (c_codec(TPC_COMPRESSION_SNAPPY, true), "snappy+encrypted", true),
+        (c_codec(TPC_COMPRESSION_ZLIB, true), "zlib+encrypted", true),
+    ];
+    for &(codec, name, encrypted) in &codecs {
+        for input in [&plain[..], &batch[..], &[][..]] {
+            let parts = slices_of(input);
+            let got = encode_parts(codec, &parts).unwrap();
+            let framed = c_call(tpc_codec_encode, codec, input).unwrap();
+            if encrypted {
+                // Fresh nonces each call: compare what both decode to.
+                assert!(input.is_empty() || got != framed, "{name}: nonces differ");
+                assert_eq!(got.len(), framed.len(), "{name}");
+                let got = c_call(tpc_codec_decode, codec, &got).unwrap();
+                assert_eq!(got, input, "{name}");
+                assert_eq!(got, c_call(tpc_codec_decode, codec, &framed).unwrap(), "{name}");
+            } else {
+                assert_eq!(got, framed, "{name}: byte for byte");
+            }
+        }
+    }
+    // The default function is the default codec's.
+    for input in [&plain[..], &batch[..], &[][..]] {
+        let mut expected = empty();
+        // SAFETY: valid input and buffer.
+        unsafe {
+            assert_eq!(
+                tpc_encode(input.as_ptr(), input.len(), &mut expected, ptr::null_mut()),
+                TPC_OK
+            );
+        }
+        assert_eq!(
+            encode_parts(ptr::null(), &slices_of(input)).unwrap(),
+            bytes(&expected)
+        );
+        // SAFETY: filled by the library.
+        unsafe { tpc_buffer_free(&mut expected) };
+    }
+    for (codec, _, _) in codecs {
+        // SAFETY: built above, no longer used.
+        unsafe { tpc_codec_free(codec) };
+    }
+}
+
+#[test]
+fn encode_payloads_null_and_malformed_parts() {
+    let codec = c_codec(TPC_COMPRESSION_SNAPPY, false);
+    let plain = sample();
+    let good = slices_of(&plain)[0];
+    let (mut out, mut err) = (empty(), empty());
+    // SAFETY: exercising the documented NULL handling.
+    unsafe {
+        // NULL array with count 0: an empty batch, for both functions.
+        assert_eq!(
+            tpc_codec_encode_payloads(codec, ptr::null(), 0, &mut out, &mut err),
+            TPC_OK
+        );
+        assert!(out.data.is_null() && out.len == 0);
+        assert_eq!(tpc_encode_payloads(ptr::null(), 0, &mut out, &mut err), TPC_OK);
+        assert!(out.data.is_null() && out.len == 0);
+        assert_eq!(
+            tpc_codec_encode_payloads(codec, ptr::null(), 2, &mut out, &mut err),
+            TPC_ERR_NULL_ARGUMENT
+        );
+        assert!(message(&mut err).contains("NULL"));
+        assert_eq!(
+            tpc_encode_payloads(ptr::null(), 1, &mut out, ptr::null_mut()),
+            TPC_ERR_NULL_ARGUMENT
+        );
+        assert_eq!(
+            tpc_codec_encode_payloads(codec, &good, 1, ptr::null_mut(), &mut err),
+            TPC_ERR_NULL_ARGUMENT
+        );
+        assert!(message(&mut err).contains("out"));
+        assert_eq!(
+            tpc_codec_encode_payloads(ptr::null(), &good, 1, &mut out, &mut err),
+            TPC_ERR_NULL_ARGUMENT
+        );
+        assert!(message(&mut err).contains("codec"));
+        assert!(out.data.is_null(), "out is written only on success");
+    }
+    // (NULL, n > 0) in a slice: a NULL argument naming the payload.
+    let null_data = tpc_slice {
+        data: ptr::null(),
+        len: 3,
+    };
+    let (status, text) = encode_parts(codec, &[good, good, null_data]).unwrap_err();
+    assert_eq!(status, TPC_ERR_NULL_ARGUMENT);
+    assert!(text.contains("payload 2") && text.contains("NULL"), "{text}");
+    // A part that is not a Payload (field 0; a truncated field): malformed, naming its index,
+    // as tpc_codec_encode names the index in a framed batch.
+    for bad in [&b"\x02\x01\x00"[..], &b"\x12\x05ab"[..]] {
+        let bad_slice = tpc_slice {
+            data: bad.as_ptr(),
+            len: bad.len(),
+        };
+        for codec in [codec.cast_const(), ptr::null()] {
+            let (status, text) = encode_parts(codec, &[good, bad_slice, good]).unwrap_err();
+            assert_eq!(status, TPC_ERR_MALFORMED_INPUT);
+            assert!(text.starts_with("payload 1: "), "{text}");
+        }
+        let mut framed = plain.clone();
+        framed.extend([0x0a, bad.len() as u8]);
+        framed.extend(bad);
+        let mut err = empty();
+        // SAFETY: valid codec, input and buffers.
+        let st = unsafe { tpc_codec_encode(codec, framed.as_ptr(), framed.len(), &mut out, &mut err) };
+        assert_eq!(st, TPC_ERR_MALFORMED_INPUT);
+        let framed_text = message(&mut err);
+        assert!(framed_text.starts_with("payload 1: "), "{framed_text}");
+        let (_, text) = encode_parts(codec, &[good, bad_slice]).unwrap_err();
+        assert_eq!(text, framed_text, "the same message as for the framed batch");
+    }
+    // SAFETY: built above, no longer used.
+    unsafe { tpc_codec_free(codec) };
+}
