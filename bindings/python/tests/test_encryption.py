@@ -120,3 +120,16 @@ def test_key_bytes_never_show() -> None:
     with pytest.raises(DecryptFailedError) as failed:
         codec.decode_sync(sample_encode([Payload(data=b"x")], os.urandom(32), "k"))
     assert key.hex() not in str(failed.value) and repr(key) not in str(failed.value)
+
+
+async def test_large_batches_encrypt_through_scatter_gather() -> None:
+    """Large payloads take tpc_codec_encode_payloads; the sample still decodes them."""
+    batch = [Payload(), *[Payload(data=os.urandom(40_000)) for _ in range(3)], *sample_payloads()]
+    for codec in (
+        sample_codec(encryption_key_id=SAMPLE_KEY_ID),
+        sample_codec(encryption_key_id=SAMPLE_KEY_ID, compression="zlib"),
+    ):
+        encoded = await codec.encode(batch)
+        assert canonical(await codec.decode(encoded)) == canonical(batch)
+    encoded = await sample_codec(encryption_key_id=SAMPLE_KEY_ID, compression="none").encode(batch)
+    assert canonical(sample_decode(encoded)) == canonical(batch)

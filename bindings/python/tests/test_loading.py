@@ -58,3 +58,16 @@ def test_a_library_with_another_abi_is_refused(tmp_path: Path) -> None:
     out = import_with(str(fake))
     assert out.returncode != 0
     assert "ABI version 2" in out.stderr and "needs 1" in out.stderr, out.stderr
+
+
+def test_an_older_library_with_the_same_abi_is_a_clear_import_error(tmp_path: Path) -> None:
+    cc = shutil.which("cc")
+    if cc is None:
+        pytest.fail("a C compiler (cc) is needed to build the fake library of this test")
+    source = tmp_path / "fake.c"
+    source.write_text("unsigned tpc_abi_version(void) { return 1; }\n")
+    fake = tmp_path / "libtemporal_payload_codec.so"
+    subprocess.run([cc, "-shared", "-fPIC", "-o", str(fake), str(source)], check=True)
+    out = import_with(str(fake))
+    assert out.returncode != 0
+    assert "ImportError" in out.stderr and "has no function tpc_" in out.stderr, out.stderr

@@ -8,6 +8,7 @@ import dataclasses
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 import temporalio.converter
@@ -99,6 +100,34 @@ async def test_converter_made_payloads_and_large_ones() -> None:
     ]
     await assert_equivalent(batch)
     await assert_equivalent([])
+
+
+async def test_both_encode_paths_framed_and_scatter_gather(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches below the scatter-gather threshold are framed into one Payloads; larger ones of
+    large payloads go through tpc_encode_payloads. Both give the reference's bytes, empty
+    payloads included, right at the threshold and with the default and a configured codec."""
+    from temporal_payload_codec import _codec
+
+    scattered = []
+
+    def spy(fn: Any) -> Any:
+        def call(*args: Any) -> Any:
+            scattered.append(args[-3])  # the count
+            return fn(*args)
+
+        return call
+
+    monkeypatch.setattr(_codec, "_ENCODE_PAYLOADS", tuple(map(spy, _codec._ENCODE_PAYLOADS)))
+    threshold = _codec._SCATTER_FROM
+    for total, expected in ((threshold - 1, False), (threshold, True), (4 * threshold, True)):
+        n = next(n for n in range(total - 6, total) if len(Payload(data=b"0" * n).SerializeToString()) == total)
+        batch = [Payload(), Payload(metadata={}, data=os.urandom(n)), Payload()]
+        assert sum(len(p.SerializeToString()) for p in batch) == total
+        for codec in (Codec(), Codec(compression="snappy", max_decoded_size=1 << 24)):
+            scattered.clear()
+            assert wire(await codec.encode(batch)) == wire(await ReferenceCodec().encode(batch))
+            assert scattered == ([3] if expected else []), total
+        await assert_equivalent(batch)
 
 
 async def test_plugs_into_the_data_converter_as_the_reference_document_shows() -> None:

@@ -28,9 +28,17 @@ class Buffer(ctypes.Structure):
     _fields_ = [("data", ctypes.c_void_p), ("len", ctypes.c_size_t)]
 
 
+class Slice(ctypes.Structure):
+    """``tpc_slice``: bytes lent to one call. ``c_char_p`` from a ``bytes`` object points at
+    the object's own storage (no copy), and the structure keeps a reference to it."""
+
+    _fields_ = [("data", ctypes.c_char_p), ("len", ctypes.c_size_t)]
+
+
 _status = ctypes.c_uint32
 _bytes_in = ctypes.c_char_p  # bytes are passed by pointer to their own storage, not copied
 _buffer_p = ctypes.POINTER(Buffer)
+_slices_in = ctypes.POINTER(Slice)  # an array of Slice
 _handle = ctypes.c_void_p  # tpc_codec* and tpc_codec_builder* are opaque
 
 _SIGNATURES: Final[dict[str, tuple[list[Any], Any]]] = {
@@ -38,6 +46,8 @@ _SIGNATURES: Final[dict[str, tuple[list[Any], Any]]] = {
     "tpc_decode": ([_bytes_in, ctypes.c_size_t, _buffer_p, _buffer_p], _status),
     "tpc_codec_encode": ([_handle, _bytes_in, ctypes.c_size_t, _buffer_p, _buffer_p], _status),
     "tpc_codec_decode": ([_handle, _bytes_in, ctypes.c_size_t, _buffer_p, _buffer_p], _status),
+    "tpc_encode_payloads": ([_slices_in, ctypes.c_size_t, _buffer_p, _buffer_p], _status),
+    "tpc_codec_encode_payloads": ([_handle, _slices_in, ctypes.c_size_t, _buffer_p, _buffer_p], _status),
     "tpc_codec_builder_new": ([], _handle),
     "tpc_codec_builder_set_max_decoded_size": ([_handle, ctypes.c_size_t], _status),
     "tpc_codec_builder_set_compression": ([_handle, ctypes.c_uint32], _status),
@@ -87,7 +97,14 @@ def _load() -> tuple[ctypes.CDLL, Path]:
             f"{ABI_VERSION}; install the binding that matches the library (or rebuild both)"
         )
     for name, (argtypes, restype) in _SIGNATURES.items():
-        fn = getattr(lib, name)
+        try:
+            fn = getattr(lib, name)
+        except AttributeError:
+            # Same ABI version, but older than this binding: functions are only ever added.
+            raise ImportError(
+                f"temporal_payload_codec: {path} has no function {name}: the library is older "
+                "than this binding; install the binding that matches the library (or rebuild both)"
+            ) from None
         fn.argtypes = argtypes
         fn.restype = restype
     return lib, path
