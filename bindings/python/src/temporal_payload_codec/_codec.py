@@ -13,7 +13,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.converter import PayloadCodec
 
 from . import _native
-from ._errors import CodecClosedError, InvalidArgumentError
+from ._errors import CodecClosedError, InternalError, InvalidArgumentError
 from ._native import Buffer, Slice, check, lib, take
 
 # Results averaging this many bytes per payload are parsed payload by payload.
@@ -22,36 +22,37 @@ _SPLIT_FROM: Final = 16 * 1024
 
 def take_payloads(buffer: Buffer, count: int) -> list[Payload]:
     """Parses a library buffer holding a serialized Payloads of `count` payloads, then
-    releases it.
-
-    The parser reads the library's memory in place (protobuf copies what it keeps), which
-    saves copying the whole batch into a bytes object first. Large payloads are parsed one by
-    one, so that protobuf allocates per payload rather than one arena for the whole batch.
-    """
+    releases it."""
     try:
         if not buffer.len:
             return []
-        view = memoryview((ctypes.c_char * buffer.len).from_address(buffer.data)).cast("B")
-        if count and buffer.len // count < _SPLIT_FROM:
-            # The stubs say bytes; the parser takes any buffer (upb and the pure-Python one alike).
-            return list(Payloads.FromString(view).payloads)  # type: ignore[arg-type]
-        out = []
-        offset, end = 0, buffer.len
-        while offset < end:
-            offset += 1  # the tag of Payloads.payloads, 0x0a: the library writes nothing else
-            n = shift = 0
-            while True:
-                byte = view[offset]
-                offset += 1
-                n |= (byte & 0x7F) << shift
-                shift += 7
-                if byte < 0x80:
-                    break
-            out.append(Payload.FromString(view[offset : offset + n]))  # type: ignore[arg-type]
-            offset += n
-        return out
+        return parse_payloads(memoryview((ctypes.c_char * buffer.len).from_address(buffer.data)).cast("B"), count)
     finally:
         lib.tpc_buffer_free(ctypes.byref(buffer))
+
+
+def parse_payloads(view: memoryview, count: int) -> list[Payload]:
+    """Parses a serialized Payloads of `count` payloads in place (protobuf copies what it
+    keeps, so `view` may be reused afterwards). Large payloads are parsed one by one, so that
+    protobuf allocates per payload rather than one arena for the whole batch."""
+    if count and len(view) // count < _SPLIT_FROM:
+        # The stubs say bytes; the parser takes any buffer (upb and the pure-Python one alike).
+        return list(Payloads.FromString(view).payloads)  # type: ignore[arg-type]
+    out = []
+    offset, end = 0, len(view)
+    while offset < end:
+        offset += 1  # the tag of Payloads.payloads, 0x0a: the library writes nothing else
+        n = shift = 0
+        while True:
+            byte = view[offset]
+            offset += 1
+            n |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                break
+        out.append(Payload.FromString(view[offset : offset + n]))  # type: ignore[arg-type]
+        offset += n
+    return out
 
 
 class Compression(enum.IntEnum):
@@ -93,6 +94,10 @@ _local = threading.local()
 # `b"".join` does not, so batches of small payloads are still framed.
 _SCATTER_FROM: Final = 32 * 1024
 _SCATTER_AVERAGE: Final = 1024
+
+# Decode writes into a buffer each thread keeps, grown to the largest batch seen (kept up to
+# _REUSE_UP_TO bytes), starting at _OUT_INITIAL.
+_OUT_INITIAL: Final = 64 * 1024
 
 _Framed = bytes | ctypes.Array[ctypes.c_char]
 _Input = _Framed | ctypes.Array[Slice]
@@ -359,7 +364,44 @@ class Codec(PayloadCodec):
 
     def decode_sync(self, payloads: Sequence[Payload]) -> list[Payload]:
         """:meth:`decode` without the event loop: same count and order out."""
-        return self._call(_DECODE, *_frame(payloads), parse=True, count=len(payloads))  # type: ignore[no-any-return]
+        return self._decode_into(*_frame(payloads), len(payloads))
+
+    def _decode_into(self, data: _Framed, size: int, count: int) -> list[Payload]:
+        """Decodes into a buffer this thread keeps (tpc_codec_decode_into), then parses it in
+        place. A fresh output buffer per call (the library's own, or a new bytearray) costs
+        more than the decoding itself at 64 KiB and up: malloc hands large blocks back to the
+        OS on free, and the next call faults every page in again."""
+        with self._idle:
+            if self._closed:
+                raise CodecClosedError("the codec was closed")
+            self._in_flight += 1
+        try:
+            out: bytearray = getattr(_local, "out", None) or bytearray(_OUT_INITIAL)
+            out_len, err = ctypes.c_size_t(), Buffer()
+            # The library's contract: a too-small buffer gets the size to retry with, and the
+            # size settles within two retries.
+            for _ in range(4):
+                dst = (ctypes.c_char * len(out)).from_buffer(out)
+                if self._handle is None:
+                    status = lib.tpc_decode_into(data, size, dst, len(out), ctypes.byref(out_len), ctypes.byref(err))
+                else:
+                    status = lib.tpc_codec_decode_into(
+                        self._handle, data, size, dst, len(out), ctypes.byref(out_len), ctypes.byref(err)
+                    )
+                del dst  # release the bytearray's export before it may be replaced
+                check(status, err)
+                n = out_len.value
+                if n <= len(out):
+                    if len(out) <= _REUSE_UP_TO:
+                        _local.out = out
+                    return parse_payloads(memoryview(out)[:n], count)
+                out = bytearray(n)
+            raise InternalError("tpc_decode_into: the decoded size did not settle")
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                if self._closed and not self._in_flight:
+                    self._idle.notify_all()
 
     # The work runs inline on the event loop, as the reference codec's does: a whole batch is
     # one native call (about a millisecond per MiB), cheaper than a hop to a thread pool.

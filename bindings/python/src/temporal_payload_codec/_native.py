@@ -40,6 +40,8 @@ _bytes_in = ctypes.c_char_p  # bytes are passed by pointer to their own storage,
 _buffer_p = ctypes.POINTER(Buffer)
 _slices_in = ctypes.POINTER(Slice)  # an array of Slice
 _handle = ctypes.c_void_p  # tpc_codec* and tpc_codec_builder* are opaque
+_bytes_out = ctypes.c_void_p  # a ctypes char array over a caller's bytearray, or None
+_size_out = ctypes.POINTER(ctypes.c_size_t)
 
 _SIGNATURES: Final[dict[str, tuple[list[Any], Any]]] = {
     "tpc_encode": ([_bytes_in, ctypes.c_size_t, _buffer_p, _buffer_p], _status),
@@ -47,6 +49,14 @@ _SIGNATURES: Final[dict[str, tuple[list[Any], Any]]] = {
     "tpc_codec_encode": ([_handle, _bytes_in, ctypes.c_size_t, _buffer_p, _buffer_p], _status),
     "tpc_codec_decode": ([_handle, _bytes_in, ctypes.c_size_t, _buffer_p, _buffer_p], _status),
     "tpc_encode_payloads": ([_slices_in, ctypes.c_size_t, _buffer_p, _buffer_p], _status),
+    "tpc_decode_into": (
+        [_bytes_in, ctypes.c_size_t, _bytes_out, ctypes.c_size_t, _size_out, _buffer_p],
+        _status,
+    ),
+    "tpc_codec_decode_into": (
+        [_handle, _bytes_in, ctypes.c_size_t, _bytes_out, ctypes.c_size_t, _size_out, _buffer_p],
+        _status,
+    ),
     "tpc_codec_encode_payloads": ([_handle, _slices_in, ctypes.c_size_t, _buffer_p, _buffer_p], _status),
     "tpc_codec_builder_new": ([], _handle),
     "tpc_codec_builder_set_max_decoded_size": ([_handle, ctypes.c_size_t], _status),

@@ -1,0 +1,88 @@
+"""Decode writes into a buffer each thread keeps (tpc_codec_decode_into): results must not
+depend on what that buffer held before, on its size, or on the retries that grow it."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+
+import pytest
+from temporalio.api.common.v1 import Payload, Payloads
+
+from temporal_payload_codec import Codec
+
+KEY = os.urandom(32)
+CODECS = {
+    "default": Codec(),
+    "snappy-raw": Codec(compression="snappy-raw"),
+    "none": Codec(compression="none"),
+    # zlib's decoded size is not in its header: the first size the library reports is short.
+    "zlib": Codec(compression="zlib"),
+    "zlib+encrypted": Codec(compression="zlib", keys={"k": KEY}, encryption_key_id="k"),
+    "snappy+encrypted": Codec(keys={"k": KEY}, encryption_key_id="k"),
+}
+
+
+def payloads(sizes: list[int], seed: int) -> list[Payload]:
+    return [
+        Payload(metadata={"encoding": b"binary/plain", "n": str(i).encode()}, data=os.urandom(n // 2) * 2)
+        for i, n in enumerate(sizes, seed)
+    ]
+
+
+def in_fresh_thread(fn: Callable[[], None]) -> None:
+    """Runs fn in a new thread, whose decode buffer starts empty; re-raises its failure."""
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            fn()
+        except BaseException as e:  # handed to the test thread, which re-raises it
+            failure.append(e)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+
+
+@pytest.mark.parametrize("name", list(CODECS))
+def test_growing_shrinking_and_reusing_the_buffer(name: str) -> None:
+    codec = CODECS[name]
+
+    def check() -> None:
+        # Small, then larger than the initial 64 KiB buffer (a retry), then small again (the
+        # buffer holds stale bytes of the large batch), then empty, then larger again.
+        for seed, sizes in enumerate([[100, 3000], [200_000, 70_000, 5], [10], [], [1_500_000], [64 * 1024]]):
+            plain = payloads(sizes, seed)
+            encoded = codec.encode_sync(plain)
+            decoded = codec.decode_sync(encoded)
+            assert [p.SerializeToString() for p in decoded] == [p.SerializeToString() for p in plain]
+            # Same bytes as the library-owned-buffer path.
+            framed = Payloads(payloads=encoded).SerializeToString()
+            assert Payloads(payloads=decoded).SerializeToString() == codec.decode_bytes(framed)
+
+    in_fresh_thread(check)
+
+
+def test_threads_do_not_share_a_decode_buffer() -> None:
+    codec = CODECS["snappy+encrypted"]
+    batches = [payloads([40_000 + 1000 * i, 300 * i], i) for i in range(8)]
+    encoded = [codec.encode_sync(b) for b in batches]
+    errors: list[str] = []
+
+    def worker(i: int) -> None:
+        for _ in range(50):
+            got = codec.decode_sync(encoded[i])
+            if [p.SerializeToString() for p in got] != [p.SerializeToString() for p in batches[i]]:
+                errors.append(f"thread {i} decoded another batch")
+                return
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
