@@ -47,9 +47,9 @@ mcsc -out:"$out/tests/AdapterCheck.exe" -r:"$out/tests/TemporalPayloadCodec.dll"
   -main:TemporalPayloadCodec.Tests.AdapterCheck "$here"/src/TemporalPayloadCodec.Temporalio/*.cs \
   "$here"/tests/stubs/*.cs "$here/tests/TestRunner.cs" "$here/examples/DecodePayloads/MiniProto.cs"
 mcsc -out:"$out/examples/DecodePayloads.exe" -r:"$out/examples/TemporalPayloadCodec.dll" \
-  "$here"/examples/DecodePayloads/*.cs
+  "$here"/examples/DecodePayloads/*.cs "$here"/examples/Common/*.cs
 mcsc -out:"$out/examples/PayloadTool.exe" -r:"$out/examples/TemporalPayloadCodec.dll" \
-  "$here"/examples/PayloadTool/*.cs
+  "$here"/examples/PayloadTool/*.cs "$here"/examples/Common/*.cs
 # The examples find the library through a Mono dllmap beside the assembly (no LD_LIBRARY_PATH).
 cat > "$out/examples/TemporalPayloadCodec.dll.config" <<XML
 <configuration>

@@ -22,7 +22,7 @@ public static class DecodePayloads
         byte[] input;
         try
         {
-            input = ReadInput(args.Length == 0 ? "-" : args[0]);
+            input = ExampleInput.Read(args.Length == 0 ? "-" : args[0]);
         }
         catch (IOException e)
         {
@@ -36,7 +36,7 @@ public static class DecodePayloads
             string keyHex = Environment.GetEnvironmentVariable("TPC_KEY_HEX");
             if (!string.IsNullOrEmpty(keyHex))
             {
-                byte[] key = ParseKey(keyHex);
+                byte[] key = ExampleInput.ParseKey(keyHex);
                 if (key == null)
                 {
                     Console.Error.WriteLine("TPC_KEY_HEX must be 64 hex digits (a 32-byte AES-256 key)");
@@ -71,56 +71,5 @@ public static class DecodePayloads
         {
             codec.Dispose();
         }
-    }
-
-    internal static byte[] ReadInput(string path)
-    {
-        if (path == "-")
-        {
-            var buffer = new MemoryStream();
-            using (Stream stdin = Console.OpenStandardInput())
-            {
-                stdin.CopyTo(buffer);
-            }
-
-            return buffer.ToArray();
-        }
-
-        return File.ReadAllBytes(path);
-    }
-
-    /// <summary>64 hex digits to 32 bytes, or null when the text is not that.</summary>
-    internal static byte[] ParseKey(string hex)
-    {
-        if (hex.Length != 64)
-        {
-            return null;
-        }
-
-        var key = new byte[32];
-        for (int i = 0; i < 32; i++)
-        {
-            int hi = HexDigit(hex[2 * i]);
-            int lo = HexDigit(hex[(2 * i) + 1]);
-            if (hi < 0 || lo < 0)
-            {
-                return null;
-            }
-
-            key[i] = (byte)((hi << 4) | lo);
-        }
-
-        return key;
-    }
-
-    private static int HexDigit(char c)
-    {
-        if (c >= '0' && c <= '9')
-        {
-            return c - '0';
-        }
-
-        c = char.ToLowerInvariant(c);
-        return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
     }
 }

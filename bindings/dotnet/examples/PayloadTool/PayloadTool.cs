@@ -26,7 +26,7 @@ public static class PayloadTool
         byte[] input;
         try
         {
-            input = ReadInput(args[1]);
+            input = ExampleInput.Read(args[1]);
         }
         catch (IOException e)
         {
@@ -51,7 +51,7 @@ public static class PayloadTool
         string keyHex = Environment.GetEnvironmentVariable("TPC_KEY_HEX");
         if (keyHex != null)
         {
-            byte[] key = ParseKey(keyHex);
+            byte[] key = ExampleInput.ParseKey(keyHex);
             if (key == null)
             {
                 Console.Error.WriteLine("TPC_KEY_HEX must be 64 hex digits (a 32-byte AES-256 key)");
@@ -93,56 +93,5 @@ public static class PayloadTool
             case "zlib": return TpcCompression.Zlib;
             default: return (TpcCompression)99;
         }
-    }
-
-    private static byte[] ReadInput(string path)
-    {
-        if (path != "-")
-        {
-            return File.ReadAllBytes(path);
-        }
-
-        var buffer = new MemoryStream();
-        using (Stream stdin = Console.OpenStandardInput())
-        {
-            stdin.CopyTo(buffer);
-        }
-
-        return buffer.ToArray();
-    }
-
-    /// <summary>64 hex digits to 32 bytes, or null when the text is not that.</summary>
-    private static byte[] ParseKey(string hex)
-    {
-        if (hex.Length != 64)
-        {
-            return null;
-        }
-
-        var key = new byte[32];
-        for (int i = 0; i < 32; i++)
-        {
-            int hi = HexDigit(hex[2 * i]);
-            int lo = HexDigit(hex[(2 * i) + 1]);
-            if (hi < 0 || lo < 0)
-            {
-                return null;
-            }
-
-            key[i] = (byte)((hi << 4) | lo);
-        }
-
-        return key;
-    }
-
-    private static int HexDigit(char c)
-    {
-        if (c >= '0' && c <= '9')
-        {
-            return c - '0';
-        }
-
-        c = char.ToLowerInvariant(c);
-        return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
     }
 }
