@@ -430,9 +430,11 @@ impl Codec {
                     self.peel_to(this, &view, out.extend_for(n)?)?;
                     at
                 }
+                // Only zlib streams do not tell their decoded size: inflate into scratch first.
                 None => {
                     s.data.clear();
-                    self.peel(this, &view, &mut s.data, &mut s.inflate)?;
+                    s.inflate
+                        .decompress(view.data, self.max_decoded_size, &mut s.data)?;
                     out.entry_header(s.data.len())?;
                     let at = out.len();
                     out.append(&s.data)?;
@@ -496,22 +498,6 @@ impl Codec {
             Layer::Snappy => snappy::decode_to(view.data, dst),
             Layer::Encrypted => self.key_for(view)?.open_to(view.data, dst),
             Layer::Zlib => unreachable!("zlib streams do not tell their decoded size"),
-        }
-    }
-
-    /// Decodes one layer, appending the inner payload to `out`.
-    fn peel(
-        &self,
-        layer: Layer,
-        view: &PayloadView,
-        out: &mut Vec<u8>,
-        inflate: &mut zlib::Decompressor,
-    ) -> Result<()> {
-        let max = self.max_decoded_size;
-        match layer {
-            Layer::Snappy => snappy::decode(view.data, max, out),
-            Layer::Zlib => inflate.decompress(view.data, max, out),
-            Layer::Encrypted => self.key_for(view)?.open(view.data, out),
         }
     }
 

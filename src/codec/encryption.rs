@@ -56,20 +56,10 @@ impl Key {
         out.extend_from_slice(&tag);
     }
 
-    /// Appends the plaintext of `nonce || ciphertext || tag` (or the .NET sample's
-    /// `nonce || tag || ciphertext`) to `out`; on failure `out` is left as it was.
-    pub fn open(&self, data: &[u8], out: &mut Vec<u8>) -> Result<()> {
-        let at = out.len();
-        out.resize(at + data.len().saturating_sub(NONCE_LEN + TAG_LEN), 0);
-        let result = self.open_to(data, &mut out[at..]);
-        if result.is_err() {
-            out.truncate(at);
-        }
-        result
-    }
-
-    /// As `open`, into `dst`, which must be exactly `data.len() - NONCE_LEN - TAG_LEN` bytes
-    /// long (what the caller sized from the header); its prior contents are overwritten.
+    /// Writes the plaintext of `nonce || ciphertext || tag` (or the .NET sample's
+    /// `nonce || tag || ciphertext`) into `dst`, which must be exactly
+    /// `data.len() - NONCE_LEN - TAG_LEN` bytes long (what the caller sized from the header);
+    /// its prior contents are overwritten, and on failure it is left zeroed.
     pub fn open_to(&self, data: &[u8], dst: &mut [u8]) -> Result<()> {
         if data.len() < NONCE_LEN + TAG_LEN {
             return Err(Error::new(
@@ -146,23 +136,36 @@ pub fn random_nonces(count: usize) -> Result<Vec<[u8; NONCE_LEN]>> {
 mod tests {
     use super::*;
 
+    /// Decrypts into a fresh buffer of the size the header tells, as the chain does.
+    fn open(key: &Key, data: &[u8]) -> (Result<()>, Vec<u8>) {
+        let mut dst = vec![9u8; data.len().saturating_sub(NONCE_LEN + TAG_LEN)];
+        (key.open_to(data, &mut dst), dst)
+    }
+
     #[test]
     fn seal_open_and_tamper() {
         let key = Key::new("k", &[7u8; 32]).unwrap();
         let mut sealed = Vec::new();
         key.seal(&[1u8; 12], b"secret payload", &mut sealed);
         assert_eq!(sealed.len(), 12 + 14 + 16);
-        let mut plain = Vec::new();
-        key.open(&sealed, &mut plain).unwrap();
+        let (result, plain) = open(&key, &sealed);
+        result.unwrap();
         assert_eq!(plain, b"secret payload");
         for i in 0..sealed.len() {
             let mut bad = sealed.clone();
             bad[i] ^= 0x40;
-            let mut out = vec![9u8];
-            let err = key.open(&bad, &mut out).unwrap_err();
-            assert_eq!(err.kind(), ErrorKind::DecryptFailed);
-            assert_eq!(out, vec![9u8], "out untouched after a failure");
+            let (result, out) = open(&key, &bad);
+            assert_eq!(result.unwrap_err().kind(), ErrorKind::DecryptFailed);
+            assert!(
+                out.iter().all(|&b| b == 0),
+                "no plaintext left behind after a failure"
+            );
         }
+        let mut short = [0u8; 3];
+        assert_eq!(
+            key.open_to(&sealed, &mut short).unwrap_err().kind(),
+            ErrorKind::Internal
+        );
     }
 
     #[test]
@@ -173,17 +176,12 @@ mod tests {
         let (nonce, rest) = sealed.split_at(12);
         let (ciphertext, tag) = rest.split_at(rest.len() - 16);
         let tag_first = [nonce, tag, ciphertext].concat();
-        let mut plain = Vec::new();
-        key.open(&tag_first, &mut plain).unwrap();
+        let (result, plain) = open(&key, &tag_first);
+        result.unwrap();
         assert_eq!(plain, b"from the .NET sample");
         let mut bad = tag_first.clone();
         bad[20] ^= 1;
-        let mut out = Vec::new();
-        assert_eq!(
-            key.open(&bad, &mut out).unwrap_err().kind(),
-            ErrorKind::DecryptFailed
-        );
-        assert!(out.is_empty());
+        assert_eq!(open(&key, &bad).0.unwrap_err().kind(), ErrorKind::DecryptFailed);
     }
 
     #[test]

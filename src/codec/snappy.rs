@@ -89,18 +89,6 @@ pub fn decoded_len(data: &[u8], max: usize) -> Result<usize> {
     Ok(n)
 }
 
-/// Decodes either dialect into `out`, refusing to produce more than `max` bytes.
-pub fn decode(data: &[u8], max: usize, out: &mut Vec<u8>) -> Result<()> {
-    decode_sized(data, decoded_len(data, max)?, out)
-}
-
-/// Decodes either dialect into `out`, given `n`, what `decoded_len` returned for `data`.
-pub fn decode_sized(data: &[u8], n: usize, out: &mut Vec<u8>) -> Result<()> {
-    let at = out.len();
-    out.resize(at + n, 0);
-    decode_to(data, &mut out[at..])
-}
-
 /// Decodes either dialect into `dst`, which must be exactly as long as `decoded_len` said;
 /// its prior contents are overwritten.
 ///
@@ -263,6 +251,15 @@ fn decode_framed(data: &[u8], out: &mut [u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Decodes either dialect into `out`, refusing to produce more than `max` bytes: what
+    /// the chain does with `decoded_len` and `decode_to`.
+    fn decode(data: &[u8], max: usize, out: &mut Vec<u8>) -> Result<()> {
+        let n = decoded_len(data, max)?;
+        let at = out.len();
+        out.resize(at + n, 0);
+        decode_to(data, &mut out[at..])
+    }
 
     fn framed(input: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
