@@ -10,8 +10,10 @@
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
+use temporal_payload_codec::wire;
 
 /// Why a body or a codec result could not be mapped.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,11 +31,13 @@ fn err(msg: impl Into<String>) -> MappingError {
     MappingError(msg.into())
 }
 
-/// One payload, owned; metadata keeps a stable (sorted) order so output is deterministic.
+/// One payload; metadata keeps a stable (sorted) order so output is deterministic. The data is
+/// owned when parsed from JSON and borrowed from the codec's output by [`from_proto`], so a
+/// response is written without a copy of it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Payload {
+pub struct Payload<'a> {
     pub metadata: BTreeMap<String, Vec<u8>>,
-    pub data: Vec<u8>,
+    pub data: Cow<'a, [u8]>,
     /// `externalPayloads[].sizeBytes`.
     pub external_sizes: Vec<i64>,
 }
@@ -169,7 +173,7 @@ impl<'de> Deserialize<'de> for Int64 {
 ///
 /// The error message may quote the body (serde names an unexpected string by its value): it is
 /// for the caller who sent it. [`json_error_for_log`] is the form that may be logged.
-pub fn parse_json(body: &[u8]) -> Result<Vec<Payload>, MappingError> {
+pub fn parse_json(body: &[u8]) -> Result<Vec<Payload<'static>>, MappingError> {
     let parsed: PayloadsIn =
         serde_json::from_slice(body).map_err(|e| err(format!("invalid Payloads JSON: {e}")))?;
     Ok(parsed
@@ -178,7 +182,7 @@ pub fn parse_json(body: &[u8]) -> Result<Vec<Payload>, MappingError> {
         .into_iter()
         .map(|p| Payload {
             metadata: p.metadata.map(|m| m.0).unwrap_or_default(),
-            data: p.data.map(|b| b.0).unwrap_or_default(),
+            data: p.data.map(|b| b.0).unwrap_or_default().into(),
             external_sizes: p
                 .external_payloads
                 .unwrap_or_default()
@@ -282,42 +286,45 @@ fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
-fn put_len_field(out: &mut Vec<u8>, field: u64, bytes: &[u8]) {
-    put_varint(out, (field << 3) | LEN);
-    put_varint(out, bytes.len() as u64);
-    out.extend_from_slice(bytes);
+fn varint_len(v: u64) -> usize {
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
 }
 
-fn encode_payload(p: &Payload, out: &mut Vec<u8>) {
-    let mut entry = Vec::new();
-    for (k, v) in &p.metadata {
-        entry.clear();
-        put_len_field(&mut entry, 1, k.as_bytes());
-        put_len_field(&mut entry, 2, v);
-        put_len_field(out, 1, &entry);
-    }
-    if !p.data.is_empty() {
-        put_len_field(out, 2, &p.data);
-    }
-    for &n in &p.external_sizes {
-        entry.clear();
-        if n != 0 {
-            put_varint(&mut entry, 1 << 3 | VARINT);
-            // int64 is a two's complement varint: negative numbers take ten bytes.
-            put_varint(&mut entry, n as u64);
-        }
-        put_len_field(out, 3, &entry);
+/// Size of an `ExternalPayloadDetails` message: empty when `sizeBytes` is the default 0.
+fn external_len(n: i64) -> usize {
+    if n == 0 {
+        0
+    } else {
+        1 + varint_len(n as u64)
     }
 }
 
-/// Serializes payloads as a protobuf `Payloads` message.
+/// Serializes payloads as a protobuf `Payloads` message. Metadata and data go through the core's
+/// own wire writers; each payload's size is computed first so its bytes are written once,
+/// straight into the message.
 pub fn to_proto(payloads: &[Payload]) -> Vec<u8> {
     let mut out = Vec::with_capacity(payloads.iter().map(|p| p.data.len() + 64).sum());
-    let mut one = Vec::new();
+    let mut metadata: Vec<(&str, &[u8])> = Vec::new();
     for p in payloads {
-        one.clear();
-        encode_payload(p, &mut one);
-        put_len_field(&mut out, 1, &one);
+        metadata.clear();
+        metadata.extend(p.metadata.iter().map(|(k, v)| (k.as_str(), v.as_slice())));
+        // An external entry is a tag, a one-byte length (at most 11) and the message.
+        let externals: usize = p.external_sizes.iter().map(|&n| 2 + external_len(n)).sum();
+        let len = wire::wrapper_size(&metadata, p.data.len()) + externals;
+        wire::write_payloads_entry_header(&mut out, len);
+        let start = out.len();
+        wire::write_wrapper_head(&mut out, &metadata, p.data.len());
+        out.extend_from_slice(&p.data);
+        for &n in &p.external_sizes {
+            out.push((3 << 3 | LEN) as u8);
+            put_varint(&mut out, external_len(n) as u64);
+            if n != 0 {
+                put_varint(&mut out, 1 << 3 | VARINT);
+                // int64 is a two's complement varint: negative numbers take ten bytes.
+                put_varint(&mut out, n as u64);
+            }
+        }
+        debug_assert_eq!(out.len() - start, len);
     }
     out
 }
@@ -381,7 +388,7 @@ fn unknown(what: &str, field: u64) -> MappingError {
     ))
 }
 
-fn decode_payload(bytes: &[u8]) -> Result<Payload, MappingError> {
+fn decode_payload(bytes: &[u8]) -> Result<Payload<'_>, MappingError> {
     let mut p = Payload::default();
     let mut r = Reader {
         buf: bytes,
@@ -408,7 +415,7 @@ fn decode_payload(bytes: &[u8]) -> Result<Payload, MappingError> {
             }
             (2, Value::Bytes(b)) => {
                 // Repeated occurrences of a bytes field: the last one wins.
-                p.data = b.to_vec();
+                p.data = Cow::Borrowed(b);
             }
             (3, Value::Bytes(b)) => {
                 let mut size = 0i64;
@@ -431,7 +438,7 @@ fn decode_payload(bytes: &[u8]) -> Result<Payload, MappingError> {
 }
 
 /// Parses a protobuf `Payloads` message.
-pub fn from_proto(bytes: &[u8]) -> Result<Vec<Payload>, MappingError> {
+pub fn from_proto(bytes: &[u8]) -> Result<Vec<Payload<'_>>, MappingError> {
     let mut r = Reader {
         buf: bytes,
         what: "Payloads",
@@ -453,11 +460,17 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn sample() -> Vec<Payload> {
+    fn put_len_field(out: &mut Vec<u8>, field: u64, bytes: &[u8]) {
+        put_varint(out, (field << 3) | LEN);
+        put_varint(out, bytes.len() as u64);
+        out.extend_from_slice(bytes);
+    }
+
+    fn sample() -> Vec<Payload<'static>> {
         vec![
             Payload {
                 metadata: [("encoding".to_string(), b"json/plain".to_vec())].into(),
-                data: b"{\"a\":1}".to_vec(),
+                data: b"{\"a\":1}".to_vec().into(),
                 external_sizes: vec![],
             },
             Payload {
@@ -467,7 +480,7 @@ mod tests {
                     ("raw".to_string(), vec![0, 255, 128]),
                 ]
                 .into(),
-                data: vec![],
+                data: Cow::Borrowed(&[]),
                 external_sizes: vec![0, 1, i64::MAX, -1],
             },
             Payload::default(),
@@ -570,11 +583,9 @@ mod tests {
 
     #[test]
     fn matches_the_core_codecs_view_of_the_bytes() {
-        // What we serialize, the core parses and returns verbatim (no compression configured).
-        let codec = temporal_payload_codec::Codec::builder();
-        let mut b = codec;
-        b.compression(temporal_payload_codec::Compression::None);
-        let codec = b.build().unwrap();
+        // What we serialize, the core parses, wraps (snappy, the default) and unwraps back to
+        // the very same bytes.
+        let codec = temporal_payload_codec::Codec::builder().build().unwrap();
         let bytes = to_proto(&sample());
         let back = codec.decode(&codec.encode(&bytes).unwrap()).unwrap();
         assert_eq!(from_proto(&back).unwrap(), sample());
