@@ -151,22 +151,13 @@ fn cerr(msg: impl Into<String>) -> ConfigError {
     ConfigError(msg.into())
 }
 
-/// One namespace, ready to serve.
+/// One namespace, ready to serve. Its Debug shows key ids, codec settings and auth kinds only:
+/// the codec's own Debug shows no key bytes.
+#[derive(Debug)]
 pub struct Namespace {
     pub name: String,
     pub codec: Codec,
     pub auth: Option<Auth>,
-}
-
-/// Key ids, codec settings and auth kinds only: the codec's own Debug shows no key bytes.
-impl fmt::Debug for Namespace {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Namespace")
-            .field("name", &self.name)
-            .field("codec", &self.codec)
-            .field("auth", &self.auth)
-            .finish()
-    }
 }
 
 /// The whole configuration, resolved: secrets read, codecs built.
@@ -236,18 +227,6 @@ impl SecretSource {
     }
 }
 
-fn trim_ascii(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |e| e + 1);
-    &bytes[start..end]
-}
-
 fn read_key(k: &KeyConfig, ns: &str, base: &Path, env: &dyn Env) -> Result<Zeroizing<Vec<u8>>, ConfigError> {
     let what = format!("namespace {ns:?} key {:?}", k.id);
     let raw = k.source.read(&what, base, env)?;
@@ -255,12 +234,12 @@ fn read_key(k: &KeyConfig, ns: &str, base: &Path, env: &dyn Env) -> Result<Zeroi
         "raw" if k.source.file.is_some() => raw,
         "raw" => return Err(cerr(format!("{what}: format \"raw\" is for files only"))),
         "hex" => Zeroizing::new(
-            hex::decode(trim_ascii(&raw))
+            hex::decode(raw.trim_ascii())
                 .map_err(|_| cerr(format!("{what}: {} does not hold hex", k.source.describe())))?,
         ),
         "base64" => Zeroizing::new(
             base64_simd::STANDARD
-                .decode_to_vec(trim_ascii(&raw))
+                .decode_to_vec(raw.trim_ascii())
                 .map_err(|_| cerr(format!("{what}: {} does not hold base64", k.source.describe())))?,
         ),
         other => {
@@ -330,7 +309,7 @@ fn build_namespace(
             let mut tokens = Vec::new();
             for (i, t) in a.tokens.iter().enumerate() {
                 let secret = t.source.read(&format!("{what} auth token {i}"), base, env)?;
-                let secret = trim_ascii(&secret);
+                let secret = secret.trim_ascii();
                 if secret.len() < 16 {
                     return Err(cerr(format!(
                         "{what} auth token {i}: {} holds fewer than 16 characters",

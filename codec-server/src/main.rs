@@ -25,8 +25,9 @@ struct Args {
     listen: Option<std::net::SocketAddr>,
 }
 
-/// Loads every JWKS once. At startup a failure is only a warning for a URL (the identity
-/// provider may come back; verification retries), but always an error for --check-config.
+/// Loads every JWKS once. At startup (`strict` false) a failure is only a warning, never an
+/// error (the identity provider may come back; verification retries); for --check-config
+/// (`strict`) it is an error.
 async fn load_jwks(config: &Config, strict: bool) -> Result<(), String> {
     for ns in config.namespaces.values() {
         let Some(jwt) = ns.auth.as_ref().and_then(|a| a.jwt()) else {
@@ -78,18 +79,14 @@ async fn main() -> ExitCode {
     if let Some(listen) = args.listen {
         config.server.listen = listen;
     }
+    if let Err(e) = load_jwks(&config, args.check_config).await {
+        eprintln!("tpc-codec-server: config error: {e}");
+        return ExitCode::from(2);
+    }
     if args.check_config {
-        if let Err(e) = load_jwks(&config, true).await {
-            eprintln!("tpc-codec-server: config error: {e}");
-            return ExitCode::from(2);
-        }
         let names: Vec<&str> = config.namespaces.keys().map(String::as_str).collect();
         println!("config OK: namespaces {names:?}, listen {}", config.server.listen);
         return ExitCode::SUCCESS;
-    }
-    if let Err(e) = load_jwks(&config, false).await {
-        eprintln!("tpc-codec-server: {e}");
-        return ExitCode::from(2);
     }
     let listener = match tokio::net::TcpListener::bind(config.server.listen).await {
         Ok(l) => l,

@@ -138,15 +138,12 @@ fn resolve<'a>(
     path_ns: Option<String>,
     headers: &HeaderMap,
 ) -> Result<&'a Namespace, Failure> {
-    let header_ns = match headers.get(X_NAMESPACE) {
-        None => None,
-        Some(v) => Some(
-            v.to_str()
-                .map_err(|_| fail(StatusCode::BAD_REQUEST, "X-Namespace is not valid text"))?
-                .to_owned(),
-        ),
-    };
-    let name = match (path_ns, header_ns) {
+    let header_ns = headers
+        .get(X_NAMESPACE)
+        .map(|v| v.to_str())
+        .transpose()
+        .map_err(|_| fail(StatusCode::BAD_REQUEST, "X-Namespace is not valid text"))?;
+    let name = match (path_ns.as_deref(), header_ns) {
         (Some(p), Some(h)) if p != h => {
             return Err(fail(
                 StatusCode::BAD_REQUEST,
@@ -155,7 +152,7 @@ fn resolve<'a>(
         }
         (p, h) => p.or(h),
     };
-    config.namespace(name.as_deref()).ok_or_else(|| match name {
+    config.namespace(name).ok_or_else(|| match name {
         Some(n) => fail(
             StatusCode::NOT_FOUND,
             format!("namespace {n:?} is not configured"),
@@ -173,6 +170,14 @@ fn is_json(headers: &HeaderMap) -> bool {
     };
     let mime = ct.split(';').next().unwrap_or("").trim();
     mime.eq_ignore_ascii_case("application/json")
+}
+
+/// The `Content-Length` the client declared, if it is a number.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
 }
 
 async fn run(
@@ -208,11 +213,7 @@ async fn run(
         )
     };
     // A declared length over the limit is refused before reading anything.
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
+    if declared_length(headers).is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
     let body = body.take().expect("the body is read once");
@@ -269,11 +270,7 @@ fn transform(ns: &Namespace, op: Op, body: &[u8]) -> Result<(Vec<u8>, usize), Fa
 /// finished writing would reuse a connection we are closing. Bounded in bytes and time, so a
 /// client cannot make us read forever; past the bound the connection closes.
 fn drain(body: Body, headers: &HeaderMap) {
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > DRAIN_MAX) {
+    if declared_length(headers).is_some_and(|n| n > DRAIN_MAX) {
         return;
     }
     tokio::spawn(async move {
