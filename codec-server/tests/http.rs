@@ -75,13 +75,12 @@ fn sample_json() -> Value {
     ]})
 }
 
-fn post(path: &str, body: impl Into<Body>) -> axum::http::request::Builder {
-    let _ = body;
+fn post(path: &str) -> axum::http::request::Builder {
     Request::post(path).header("content-type", "application/json")
 }
 
 fn req(path: &str, body: &Value) -> Request<Body> {
-    post(path, ()).body(Body::from(body.to_string())).unwrap()
+    post(path).body(Body::from(body.to_string())).unwrap()
 }
 
 async fn call(config: &Arc<Config>, r: Request<Body>) -> (StatusCode, Response<()>, String) {
@@ -132,10 +131,7 @@ async fn encode_then_decode_round_trips_through_the_core() {
 async fn decodes_what_the_core_encoded_elsewhere() {
     // As a worker would: the core codec with the same key, serialized protobuf in and out.
     let mut b = Codec::builder();
-    let key: Vec<u8> = (0..32)
-        .map(|i| u8::from_str_radix(&KEY_HEX[2 * i..2 * i + 2], 16).unwrap())
-        .collect();
-    b.add_key("k1", &key).unwrap();
+    b.add_key("k1", &hex::decode(KEY_HEX).unwrap()).unwrap();
     b.encryption_key("k1").unwrap();
     let worker = b.build().unwrap();
     let payloads = tpc_codec_server::payloads::parse_json(sample_json().to_string().as_bytes()).unwrap();
@@ -168,7 +164,7 @@ async fn every_error_status() {
         ),
         (req("/decode", &body), StatusCode::NOT_FOUND, "no namespace given"),
         (
-            post("/default/decode", ())
+            post("/default/decode")
                 .header("x-namespace", "other")
                 .body(Body::from(body.to_string()))
                 .unwrap(),
@@ -206,14 +202,14 @@ async fn every_error_status() {
             "application/json",
         ),
         (
-            post("/default/decode", ())
+            post("/default/decode")
                 .body(Body::from("{\"payloads\":["))
                 .unwrap(),
             StatusCode::BAD_REQUEST,
             "invalid Payloads JSON",
         ),
         (
-            post("/default/decode", ())
+            post("/default/decode")
                 .body(Body::from("{\"payload\":[]}"))
                 .unwrap(),
             StatusCode::BAD_REQUEST,
@@ -236,7 +232,7 @@ async fn every_error_status() {
             "k9",
         ),
         (
-            post("/default/decode", ())
+            post("/default/decode")
                 .body(Body::from(vec![b' '; 70_000]))
                 .unwrap(),
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -260,7 +256,7 @@ async fn every_error_status() {
 async fn oversized_streamed_body_without_length_is_413() {
     let c = config().await;
     let chunks = (0..20).map(|_| Ok::<_, std::io::Error>(vec![b' '; 4096]));
-    let r = post("/default/decode", ())
+    let r = post("/default/decode")
         .body(Body::from_stream(futures_util::stream::iter(chunks)))
         .unwrap();
     assert_eq!(status(&c, r).await.0, StatusCode::PAYLOAD_TOO_LARGE);
@@ -272,7 +268,7 @@ async fn stalled_body_times_out_with_408() {
     let mut c = Arc::try_unwrap(c).unwrap();
     c.server.request_timeout_ms = 100;
     let c = Arc::new(c);
-    let r = post("/default/decode", ())
+    let r = post("/default/decode")
         .body(Body::from_stream(futures_util::stream::pending::<
             Result<Vec<u8>, std::io::Error>,
         >()))
@@ -281,7 +277,7 @@ async fn stalled_body_times_out_with_408() {
 }
 
 fn bearer(path: &str, token: &str) -> Request<Body> {
-    post(path, ())
+    post(path)
         .header("authorization", format!("Bearer {token}"))
         .body(Body::from(sample_json().to_string()))
         .unwrap()
@@ -314,7 +310,7 @@ async fn static_token_matrix() {
             "{b}"
         );
     }
-    let r = post("/locked/decode", ())
+    let r = post("/locked/decode")
         .body(Body::from(sample_json().to_string()))
         .unwrap();
     assert_eq!(status(&c, r).await.0, StatusCode::UNAUTHORIZED);
@@ -483,7 +479,7 @@ async fn cors_exact_origin_with_credentials() {
             "{other}"
         );
     }
-    let r = post("/default/decode", ())
+    let r = post("/default/decode")
         .header("origin", ORIGIN)
         .body(Body::from(sample_json().to_string()))
         .unwrap();
@@ -539,7 +535,7 @@ async fn one_json_log_line_per_request_without_data_or_secrets() {
         StatusCode::OK
     );
     // serde quotes an unexpected string in its error: the caller sees it, the log must not.
-    let r = post("/default/decode", ())
+    let r = post("/default/decode")
         .body(Body::from(format!(
             "{{\"payloads\":\"{}\"}}",
             B64.encode(secret_data)
@@ -583,9 +579,7 @@ async fn one_json_log_line_per_request_without_data_or_secrets() {
 fn debug_of_the_config_shows_no_key_material() {
     let c = config_with("");
     let dbg = format!("{c:?}");
-    let key_bytes: Vec<u8> = (0..32)
-        .map(|i| u8::from_str_radix(&KEY_HEX[2 * i..2 * i + 2], 16).unwrap())
-        .collect();
+    let key_bytes = hex::decode(KEY_HEX).unwrap();
     for needle in [
         KEY_HEX.to_string(),
         READER.into(),
