@@ -32,8 +32,9 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporal_payload_codec import Codec
 from temporal_payload_codec import version as library_version
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "tests"))
-from reference_codec import ReferenceCodec
+# The reference codec: the same oracle as the core tests (tests/oracle/reference_codec.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "oracle"))
+from reference_codec import ReferenceSnappyCodec
 
 REPO = Path(__file__).resolve().parents[2]
 BATCHES = [("100 x 200 B", "100x200"), ("16 x 4 KiB", "16x4096"), ("4 x 64 KiB", "4x65536"), ("1 x 1 MiB", "1x1048576")]
@@ -115,7 +116,7 @@ def main() -> int:
             key: list(Payloads.FromString((data / f"batch-{key}.bin").read_bytes()).payloads) for _, key in BATCHES
         }
 
-    reference, ours = ReferenceCodec(), Codec()
+    reference, ours = ReferenceSnappyCodec(), Codec()
     for label, key in BATCHES:
         plain = batches[key]
         ref_encoded, our_encoded = run(reference.encode(plain)), run(ours.encode(plain))

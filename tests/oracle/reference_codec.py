@@ -2,6 +2,7 @@
 
 Kept verbatim in behaviour (only the indentation the document lost is restored and the class
 renamed to say what it is): this is the oracle our default codec must match byte for byte.
+The Python binding's tests and benchmark (bindings/python) compare against this same copy.
 """
 
 from collections.abc import Iterable

@@ -1,5 +1,6 @@
-"""Codec() against the reference codec of Temporal's documentation (tests/reference_codec.py):
-byte-identical encode, and each decodes the other's output, over many payload shapes."""
+"""Codec() against the reference codec of Temporal's documentation (the repository's
+tests/oracle/reference_codec.py, the core tests' oracle too): byte-identical encode, and each
+decodes the other's output, over many payload shapes."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 from temporalio.api.common.v1 import Payload
 
 from conftest import REPO, sample_payloads
-from reference_codec import ReferenceCodec
+from reference_codec import ReferenceSnappyCodec
 from temporal_payload_codec import Codec, Compression
 
 # Our decode peels every layer it knows (the reference peels one snappy layer), so shapes whose
@@ -75,7 +76,7 @@ def payloads(draw: st.DrawFn) -> Payload:
 
 
 async def assert_equivalent(batch: list[Payload]) -> None:
-    reference, ours = ReferenceCodec(), Codec()
+    reference, ours = ReferenceSnappyCodec(), Codec()
     theirs, mine = await reference.encode(batch), await ours.encode(batch)
     assert wire(mine) == wire(theirs), "encode differs from the reference codec"
     assert canonical(await reference.decode(mine)) == canonical(batch), "the reference does not decode ours"
@@ -125,14 +126,14 @@ async def test_both_encode_paths_framed_and_scatter_gather(monkeypatch: pytest.M
         assert sum(len(p.SerializeToString()) for p in batch) == total
         for codec in (Codec(), Codec(compression="snappy", max_decoded_size=1 << 24)):
             scattered.clear()
-            assert wire(await codec.encode(batch)) == wire(await ReferenceCodec().encode(batch))
+            assert wire(await codec.encode(batch)) == wire(await ReferenceSnappyCodec().encode(batch))
             assert scattered == ([3] if expected else []), total
         await assert_equivalent(batch)
 
 
 async def test_plugs_into_the_data_converter_as_the_reference_document_shows() -> None:
     converter = dataclasses.replace(temporalio.converter.default(), payload_codec=Codec())
-    reference = dataclasses.replace(temporalio.converter.default(), payload_codec=ReferenceCodec())
+    reference = dataclasses.replace(temporalio.converter.default(), payload_codec=ReferenceSnappyCodec())
     values = ["hello", {"n": 1, "xs": [1, 2, 3]}, None, b"bytes"]
     ours = await converter.encode(values)
     assert wire(ours) == wire(await reference.encode(values))
