@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main demo: one workflow, every language, on a real Temporal server.
-#   ./scripts/demo.sh           build everything, then run the demo and print what happened
-#   ./scripts/demo.sh --check   the same as an end-to-end test (what scripts/test.sh runs)
+#   ./scripts/demo.sh   build everything, then run the demo: it prints what happened and
+#                       asserts every claim (exit 1 on any failure), so it is also the
+#                       end-to-end test scripts/test.sh runs
 # Installs what it needs (scripts/setup.sh, Mono, Maven dependencies) on a fresh machine.
 # The flow itself is demo/crosslang.py: it starts a Temporal dev server and the codec server
 # on free loopback ports, a Go worker, a Java worker and a Python client, then decodes the
