@@ -112,6 +112,8 @@ async def test_closed_codec_refuses_calls_and_close_is_idempotent() -> None:
             await codec.encode([Payload()])
         with pytest.raises(CodecClosedError):
             codec.decode_bytes(b"")
+        with pytest.raises(CodecClosedError):
+            codec.decode_sync([Payload()])
     with tpc.Codec(compression="zlib") as scoped:
         scoped.encode_sync([Payload()])
     with pytest.raises(CodecClosedError):

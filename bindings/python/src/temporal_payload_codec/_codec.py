@@ -318,13 +318,24 @@ class Codec(PayloadCodec):
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def _call(self, fns: _Functions, data: _Input, size: int, parse: bool = False, count: int = 0) -> Any:
-        """Calls the default codec's function of `fns`, or the configured codec's, on `data`
-        (`size` bytes, or `size` slices)."""
+    def _enter(self) -> None:
+        """Counts a call in flight, so that close() waits for it; refuses a closed codec."""
         with self._idle:
             if self._closed:
                 raise CodecClosedError("the codec was closed")
             self._in_flight += 1
+
+    def _leave(self) -> None:
+        """Ends a call counted by _enter, waking close() after the last one."""
+        with self._idle:
+            self._in_flight -= 1
+            if self._closed and not self._in_flight:
+                self._idle.notify_all()
+
+    def _call(self, fns: _Functions, data: _Input, size: int, parse: bool = False, count: int = 0) -> Any:
+        """Calls the default codec's function of `fns`, or the configured codec's, on `data`
+        (`size` bytes, or `size` slices)."""
+        self._enter()
         try:
             out, err = Buffer(), Buffer()
             # ctypes drops the GIL for the duration of these calls.
@@ -335,10 +346,7 @@ class Codec(PayloadCodec):
             check(status, err)
             return take_payloads(out, count) if parse else take(out)
         finally:
-            with self._idle:
-                self._in_flight -= 1
-                if self._closed and not self._in_flight:
-                    self._idle.notify_all()
+            self._leave()
 
     def encode_bytes(self, payloads: bytes | bytearray | memoryview) -> bytes:
         """Encodes a serialized ``Payloads``; returns the serialized encoded ``Payloads``."""
@@ -371,10 +379,7 @@ class Codec(PayloadCodec):
         place. A fresh output buffer per call (the library's own, or a new bytearray) costs
         more than the decoding itself at 64 KiB and up: malloc hands large blocks back to the
         OS on free, and the next call faults every page in again."""
-        with self._idle:
-            if self._closed:
-                raise CodecClosedError("the codec was closed")
-            self._in_flight += 1
+        self._enter()
         try:
             out: bytearray = getattr(_local, "out", None) or bytearray(_OUT_INITIAL)
             out_len, err = ctypes.c_size_t(), Buffer()
@@ -398,10 +403,7 @@ class Codec(PayloadCodec):
                 out = bytearray(n)
             raise InternalError("tpc_decode_into: the decoded size did not settle")
         finally:
-            with self._idle:
-                self._in_flight -= 1
-                if self._closed and not self._in_flight:
-                    self._idle.notify_all()
+            self._leave()
 
     # The work runs inline on the event loop, as the reference codec's does: a whole batch is
     # one native call (about a millisecond per MiB), cheaper than a hop to a thread pool.
