@@ -47,27 +47,25 @@ def test_a_missing_library_is_a_clear_import_error(tmp_path: Path) -> None:
     assert "ImportError" in out.stderr and "TPC_LIBRARY_PATH" in out.stderr and "nowhere.so" in out.stderr
 
 
-def test_a_library_with_another_abi_is_refused(tmp_path: Path) -> None:
+def fake_library(tmp_path: Path, abi_version: int) -> Path:
+    """A library that has only tpc_abi_version, returning abi_version (built with cc)."""
     cc = shutil.which("cc")
     if cc is None:
         pytest.fail("a C compiler (cc) is needed to build the fake library of this test")
     source = tmp_path / "fake.c"
-    source.write_text("unsigned tpc_abi_version(void) { return 2; }\n")
+    source.write_text(f"unsigned tpc_abi_version(void) {{ return {abi_version}; }}\n")
     fake = tmp_path / "libtemporal_payload_codec.so"
     subprocess.run([cc, "-shared", "-fPIC", "-o", str(fake), str(source)], check=True)
-    out = import_with(str(fake))
+    return fake
+
+
+def test_a_library_with_another_abi_is_refused(tmp_path: Path) -> None:
+    out = import_with(str(fake_library(tmp_path, 2)))
     assert out.returncode != 0
     assert "ABI version 2" in out.stderr and "needs 1" in out.stderr, out.stderr
 
 
 def test_an_older_library_with_the_same_abi_is_a_clear_import_error(tmp_path: Path) -> None:
-    cc = shutil.which("cc")
-    if cc is None:
-        pytest.fail("a C compiler (cc) is needed to build the fake library of this test")
-    source = tmp_path / "fake.c"
-    source.write_text("unsigned tpc_abi_version(void) { return 1; }\n")
-    fake = tmp_path / "libtemporal_payload_codec.so"
-    subprocess.run([cc, "-shared", "-fPIC", "-o", str(fake), str(source)], check=True)
-    out = import_with(str(fake))
+    out = import_with(str(fake_library(tmp_path, 1)))
     assert out.returncode != 0
     assert "ImportError" in out.stderr and "has no function tpc_" in out.stderr, out.stderr
