@@ -54,9 +54,12 @@ def drive(fn: Callable[[list[Payload]], Coroutine[Any, Any, list[Payload]]], arg
     run(fn(arg))
 
 
-def paired(a: Callable[[], object], b: Callable[[], object], seconds: float) -> tuple[list[float], list[float]]:
-    """Per-call seconds of a and b, called alternately (a, b, b, a, a, b, ...) for `seconds`,
-    so that a change of load on the machine hits both alike."""
+def alternating(
+    a: Callable[[], object], b: Callable[[], object], seconds: float, block: float
+) -> tuple[list[float], list[float]]:
+    """Per-call seconds of a and b, in alternating blocks (a, b, b, a, ...) for `seconds`, so
+    that a change of load on the machine hits both alike. Each block calls its function until
+    `block` seconds have passed, at least once: block 0 alternates call by call."""
     a(), b()  # warm-up
     times_a: list[float] = []
     times_b: list[float] = []
@@ -64,23 +67,7 @@ def paired(a: Callable[[], object], b: Callable[[], object], seconds: float) -> 
     deadline = clock() + seconds
     while clock() < deadline:
         for fn, times in ((a, times_a), (b, times_b), (b, times_b), (a, times_a)):
-            start = clock()
-            fn()
-            times.append(clock() - start)
-    return times_a, times_b
-
-
-def blocks(a: Callable[[], object], b: Callable[[], object], seconds: float) -> tuple[list[float], list[float]]:
-    """Per-call seconds of a and b, each called repeatedly for 50 ms blocks, alternating
-    blocks (a, b, b, a, ...) for `seconds`: each codec runs with its own data warm in cache."""
-    a(), b()  # warm-up
-    times_a: list[float] = []
-    times_b: list[float] = []
-    clock = time.perf_counter
-    deadline = clock() + seconds
-    while clock() < deadline:
-        for fn, times in ((a, times_a), (b, times_b), (b, times_b), (a, times_a)):
-            block_end = clock() + 0.05
+            block_end = clock() + block
             while True:
                 start = clock()
                 fn()
@@ -133,8 +120,8 @@ def main() -> int:
             for op, arg in (("encode", plain), ("decode", encoded)):
                 ref_fn = partial(drive, reference.encode if op == "encode" else reference.decode, arg)
                 our_fn = partial(drive, ours.encode if op == "encode" else ours.decode, arg)
-                for mode, measure in (("calls", paired), ("blocks", blocks)):
-                    ref_times, our_times = measure(ref_fn, our_fn, args.seconds)
+                for mode, block in (("calls", 0.0), ("blocks", 0.05)):
+                    ref_times, our_times = alternating(ref_fn, our_fn, args.seconds, block)
                     times.setdefault((key, op, mode, "reference"), []).extend(ref_times)
                     times.setdefault((key, op, mode, "tpc"), []).extend(our_times)
 
