@@ -1,7 +1,8 @@
 //! Instructions per payload for decoding the 100 x 200 B batch, under callgrind (which counts
 //! instructions, so the figure is stable on a noisy shared machine). Two modes:
 //!
-//!   ours    the default codec's decode of the encoded batch through `tpc_codec_decode`
+//!   ours    the default codec's decode of the encoded batch (`Codec::decode`, what the C
+//!           ABI's `tpc_decode` runs)
 //!   floor   a reused raw snappy block decoder on the same payloads (no framing, no CRC)
 //!
 //! Each mode runs ROUNDS times after one warm-up round, so the per-payload figure is
@@ -17,15 +18,7 @@
 mod bench_data;
 
 use std::hint::black_box;
-use temporal_payload_codec::ffi::{tpc_buffer, tpc_buffer_free, tpc_decode, TPC_OK};
 use temporal_payload_codec::Codec;
-
-fn empty() -> tpc_buffer {
-    tpc_buffer {
-        data: std::ptr::null_mut(),
-        len: 0,
-    }
-}
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -35,18 +28,9 @@ fn main() {
     let encoded = Codec::default().encode(&batch).expect("encode the batch");
     match mode.as_str() {
         "ours" => {
+            let codec = Codec::default();
             for _ in 0..=rounds {
-                let (mut out, mut err) = (empty(), empty());
-                // SAFETY: `encoded` is a live slice; `out` and `err` are writable buffers that
-                // are freed right after.
-                let status = unsafe { tpc_decode(encoded.as_ptr(), encoded.len(), &mut out, &mut err) };
-                assert_eq!(status, TPC_OK);
-                black_box(out.len);
-                // SAFETY: both were filled (or left empty) by the library.
-                unsafe {
-                    tpc_buffer_free(&mut out);
-                    tpc_buffer_free(&mut err);
-                }
+                black_box(codec.decode(&encoded).expect("decode"));
             }
         }
         "floor" => {
