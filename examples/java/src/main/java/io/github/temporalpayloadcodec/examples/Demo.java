@@ -34,19 +34,25 @@ public final class Demo {
     String keyHex = env.get("TPC_KEY_HEX");
     TpcCodec.Builder builder = TpcCodec.newBuilder();
     if (keyHex != null && !keyHex.isEmpty()) {
-      byte[] key;
-      try {
-        key = HexFormat.of().parseHex(keyHex);
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("TPC_KEY_HEX must be hexadecimal", e);
-      }
-      if (key.length != 32) {
-        throw new IllegalArgumentException("TPC_KEY_HEX must be 64 hex digits (a 32-byte key)");
-      }
       String id = env(env, "TPC_KEY_ID", "demo-key");
-      builder.addKey(id, key).encryptionKeyId(id);
+      builder.addKey(id, parseKey(keyHex)).encryptionKeyId(id);
     }
     return builder.build();
+  }
+
+  /** TPC_KEY_HEX to a 32-byte key; IllegalArgumentException unless it is 64 hex digits. */
+  static byte[] parseKey(String keyHex) {
+    byte[] key;
+    try {
+      key = HexFormat.of().parseHex(keyHex);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("TPC_KEY_HEX must be hexadecimal", e);
+    }
+    if (key.length != 32) {
+      throw new IllegalArgumentException(
+          "TPC_KEY_HEX must be 64 hex digits (a 32-byte AES-256 key)");
+    }
+    return key;
   }
 
   public static DataConverter converter(TpcCodec codec) {

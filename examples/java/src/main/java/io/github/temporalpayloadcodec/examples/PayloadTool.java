@@ -10,7 +10,6 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.HexFormat;
 
 /**
  * The payload tool of the cross-language matrix: {@code PayloadTool encode|decode FILE|-} reads a
@@ -94,12 +93,9 @@ public final class PayloadTool {
     if (keyHex != null && !keyHex.isEmpty()) {
       byte[] key;
       try {
-        key = HexFormat.of().parseHex(keyHex);
+        key = Demo.parseKey(keyHex);
       } catch (IllegalArgumentException e) {
-        throw new UsageException("TPC_KEY_HEX must be hexadecimal");
-      }
-      if (key.length != 32) {
-        throw new UsageException("TPC_KEY_HEX must be 64 hex digits (a 32-byte AES-256 key)");
+        throw new UsageException(e.getMessage());
       }
       String id = System.getenv().getOrDefault("TPC_KEY_ID", "demo-key");
       builder.addKey(id, key).encryptionKeyId(id);
