@@ -63,8 +63,13 @@ final class Scratch {
     header.putLong(CODEC, 0);
   }
 
+  /** Bytes of input the memory holds now. */
+  long inputCapacity() {
+    return memory.size() - HEADER;
+  }
+
   private void ensureInput(long size) {
-    long capacity = memory.size() - HEADER;
+    long capacity = inputCapacity();
     if (size > capacity) {
       memory.close();
       allocate(Math.max(size, Math.min(capacity * 2, RETAIN)));
@@ -82,7 +87,7 @@ final class Scratch {
     }
     ensureInput(size);
     if (input == null) {
-      input = memory.getByteBuffer(HEADER, memory.size() - HEADER);
+      input = memory.getByteBuffer(HEADER, inputCapacity());
     }
     input.clear();
     CodedOutputStream out = CodedOutputStream.newInstance(input);
@@ -148,7 +153,7 @@ final class Scratch {
 
   /** Releases an input area grown past RETAIN, after the call that needed it. */
   void trim() {
-    if (memory.size() - HEADER > RETAIN) {
+    if (inputCapacity() > RETAIN) {
       memory.close();
       allocate(INITIAL);
     }

@@ -34,7 +34,7 @@ class ConcurrencyTest {
                   start.await();
                   int checked = 0;
                   for (int r = 0; r < rounds; r++) {
-                    // Sizes differ per thread and round, so scratch buffers grow and shrink.
+                    // Sizes differ per thread and round (scratch growth: MemoryTest).
                     List<Payload> batch =
                         List.of(
                             Fixtures.order(id * 100_000 + r, 100 + (r * 97 + id * 31) % 20_000),

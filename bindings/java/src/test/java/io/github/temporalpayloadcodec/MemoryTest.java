@@ -1,5 +1,6 @@
 package io.github.temporalpayloadcodec;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -58,6 +59,28 @@ class MemoryTest {
       assertTrue(grown < 48 * 1024, "RSS grew by " + grown + " KiB over 220,000 calls");
       assertEquals(batch, codec.decode(encoded));
     }
+  }
+
+  @Test
+  void scratchGrowsForLargeBatchesAndIsTrimmedAfter() {
+    // The other tests' batches all fit the thread's initial 64 KiB scratch: here a 200 KB batch
+    // makes it grow (and keep the growth), a 5 MiB one (over RETAIN) is released after its call.
+    Scratch scratch = Scratch.get();
+    TpcCodec codec = TpcCodec.defaultCodec();
+    List<Payload> medium = List.of(Fixtures.order(1, 200_000));
+    assertEquals(medium, codec.decode(codec.encode(medium)));
+    long grown = scratch.inputCapacity();
+    assertTrue(grown >= 200_000 && grown <= Scratch.RETAIN, "capacity " + grown);
+
+    List<Payload> huge = List.of(Fixtures.order(2, 5 << 20), Fixtures.json("\"after\""));
+    assertEquals(huge, codec.decode(codec.encode(huge)));
+    assertTrue(scratch.inputCapacity() <= Scratch.RETAIN, "kept " + scratch.inputCapacity());
+    byte[] serialized = Fixtures.serialize(huge);
+    assertArrayEquals(serialized, codec.decodeSerialized(codec.encodeSerialized(serialized)));
+    assertTrue(scratch.inputCapacity() <= Scratch.RETAIN, "kept " + scratch.inputCapacity());
+
+    List<Payload> small = List.of(Fixtures.json("1"));
+    assertEquals(small, codec.decode(codec.encode(small)));
   }
 
   @Test
