@@ -13,7 +13,6 @@ import io.temporal.payload.codec.PayloadCodecException;
 public class TpcException extends PayloadCodecException {
   private static final long serialVersionUID = 1L;
 
-  private final Status status;
   private final int code;
   private final String detail;
 
@@ -24,19 +23,14 @@ public class TpcException extends PayloadCodecException {
    * @param detail the library's message (may be empty)
    */
   public TpcException(int code, String detail) {
-    super(format(code, detail));
-    this.status = Status.fromCode(code);
+    super(Status.fromCode(code).cName() + " (" + code + "): " + detail);
     this.code = code;
     this.detail = detail;
   }
 
-  private static String format(int code, String detail) {
-    return Status.fromCode(code).cName() + " (" + code + "): " + detail;
-  }
-
   /** The status; {@link Status#UNKNOWN} when the library returned a code this binding lacks. */
   public Status getStatus() {
-    return status;
+    return Status.fromCode(code);
   }
 
   /** The raw C status code. */
