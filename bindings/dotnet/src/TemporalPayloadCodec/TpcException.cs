@@ -44,7 +44,6 @@ namespace TemporalPayloadCodec
             : base(operation + ": " + NameOf(status) + " (" + (uint)status + "): " + detail)
         {
             Status = status;
-            StatusName = NameOf(status);
             Operation = operation;
             Detail = detail;
         }
@@ -53,7 +52,10 @@ namespace TemporalPayloadCodec
         public TpcStatus Status { get; }
 
         /// <summary>The header's name of <see cref="Status"/>, e.g. <c>TPC_ERR_UNKNOWN_KEY</c>.</summary>
-        public string StatusName { get; }
+        public string StatusName
+        {
+            get { return NameOf(Status); }
+        }
 
         /// <summary>What was being done: <c>encode</c>, <c>decode</c> or <c>build</c>.</summary>
         public string Operation { get; }
