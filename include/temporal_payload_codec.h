@@ -45,6 +45,11 @@ typedef struct tpc_codec tpc_codec;
 // Options for a codec. Not thread-safe: configure it from one thread, then build.
 typedef struct tpc_codec_builder tpc_codec_builder;
 
+// Memory and compressor state a caller keeps between encode calls: see
+// `tpc_codec_encode_with`. Not thread-safe: one call at a time (one per thread, or pooled);
+// any codec may use it.
+typedef struct tpc_workspace tpc_workspace;
+
 // A status code: `TPC_OK` or one of the `TPC_ERR_*` values.
 typedef uint32_t tpc_status;
 
@@ -195,6 +200,50 @@ tpc_status tpc_codec_decode_into(const struct tpc_codec *codec,
                                  size_t dst_cap,
                                  size_t *out_len,
                                  struct tpc_buffer *err);
+
+// Encodes with the default codec into `ws`'s memory: see `tpc_codec_encode_with`.
+//
+// # Safety
+// As for `tpc_codec_encode_with`.
+tpc_status tpc_encode_with(struct tpc_workspace *ws,
+                           const uint8_t *payloads,
+                           size_t len,
+                           struct tpc_slice *out,
+                           struct tpc_buffer *err);
+
+// Encodes like `tpc_codec_encode`, into memory the workspace `ws` keeps from call to call:
+// on `TPC_OK`, `*out` views the result, valid until the next call with `ws` or
+// `tpc_workspace_free(ws)`; it is not freed by the caller. The bytes are the same as
+// `tpc_codec_encode` gives. Why: a fresh output per call for a large batch costs fresh pages,
+// which the allocator returns to the kernel and the next call faults in again (about a fifth
+// of a 1 MiB payload's encode). The codec is shared as usual; `ws` serves one call at a time.
+//
+// # Safety
+// `codec` must be NULL or a live codec; `ws` NULL or a live workspace no other call is using;
+// `payloads` as for `tpc_encode`; `out` NULL or a writable `tpc_slice`; `err` NULL or writable.
+tpc_status tpc_codec_encode_with(const struct tpc_codec *codec,
+                                 struct tpc_workspace *ws,
+                                 const uint8_t *payloads,
+                                 size_t len,
+                                 struct tpc_slice *out,
+                                 struct tpc_buffer *err);
+
+// A new, empty workspace for `tpc_codec_encode_with`. It holds the memory of its largest
+// result until `tpc_workspace_free`, so free one that served an unusually large batch.
+struct tpc_workspace *tpc_workspace_new(void);
+
+// Bytes of result memory `ws` holds between calls (0 for NULL), for pools that drop
+// workspaces above a size.
+//
+// # Safety
+// `ws` must be NULL or a live workspace no call is using.
+size_t tpc_workspace_capacity(const struct tpc_workspace *ws);
+
+// Releases a workspace and its memory; views it gave out become invalid. NULL is ignored.
+//
+// # Safety
+// `ws` must be NULL or a live workspace no call is using, not used again.
+void tpc_workspace_free(struct tpc_workspace *ws);
 
 // A new builder with the defaults: snappy framing, always wrap, no keys, 64 MiB max decoded
 // size. Release it with `tpc_codec_build` (which consumes it) or `tpc_codec_builder_free`.

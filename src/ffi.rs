@@ -10,7 +10,7 @@
 
 #![allow(non_camel_case_types)]
 
-use crate::chain::{Codec, CodecBuilder};
+use crate::chain::{Codec, CodecBuilder, Workspace};
 use crate::error::{Error, ErrorKind};
 use std::ffi::{c_char, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -80,6 +80,13 @@ pub struct tpc_codec_builder {
 /// A configured codec. Immutable: any number of threads may use one at once.
 pub struct tpc_codec {
     inner: Codec,
+}
+
+/// Memory and compressor state a caller keeps between encode calls: see
+/// `tpc_codec_encode_with`. Not thread-safe: one call at a time (one per thread, or pooled);
+/// any codec may use it.
+pub struct tpc_workspace {
+    inner: Workspace,
 }
 
 fn to_buffer(bytes: Vec<u8>) -> tpc_buffer {
@@ -416,6 +423,119 @@ pub unsafe extern "C" fn tpc_codec_decode_into(
         // SAFETY: same contract as this function's.
         Some(c) => unsafe { run_decode_into(&c.inner, payloads, len, dst, dst_cap, out_len, err) },
         None => write_error(err, &null("codec")),
+    }
+}
+
+/// Shared body of the two encode-with-workspace exports.
+///
+/// # Safety
+/// As for `input`; `ws` must be NULL or a live workspace no other call is using; `out` NULL or
+/// writable.
+unsafe fn run_encode_with(
+    codec: &Codec,
+    ws: *mut tpc_workspace,
+    payloads: *const u8,
+    len: usize,
+    out: *mut tpc_slice,
+    err: *mut tpc_buffer,
+) -> tpc_status {
+    guarded(err, || {
+        if out.is_null() {
+            return Err(null("out"));
+        }
+        // SAFETY: a non-NULL `ws` is a live workspace that, by contract, no other call uses now.
+        let ws = unsafe { ws.as_mut() }.ok_or_else(|| null("workspace"))?;
+        // SAFETY: forwarded from the exported function's contract.
+        let bytes = unsafe { input(payloads, len) }?;
+        let result = codec.encode_with(&mut ws.inner, bytes)?;
+        let view = match result.len() {
+            0 => tpc_slice {
+                data: ptr::null(),
+                len: 0,
+            },
+            n => tpc_slice {
+                data: result.as_ptr(),
+                len: n,
+            },
+        };
+        // SAFETY: `out` is non-NULL (checked) and the caller passed it as writable.
+        unsafe { out.write(view) };
+        Ok(())
+    })
+}
+
+/// Encodes with the default codec into `ws`'s memory: see `tpc_codec_encode_with`.
+///
+/// # Safety
+/// As for `tpc_codec_encode_with`.
+#[no_mangle]
+pub unsafe extern "C" fn tpc_encode_with(
+    ws: *mut tpc_workspace,
+    payloads: *const u8,
+    len: usize,
+    out: *mut tpc_slice,
+    err: *mut tpc_buffer,
+) -> tpc_status {
+    // SAFETY: same contract as this function's.
+    unsafe { run_encode_with(&Codec::default(), ws, payloads, len, out, err) }
+}
+
+/// Encodes like `tpc_codec_encode`, into memory the workspace `ws` keeps from call to call:
+/// on `TPC_OK`, `*out` views the result, valid until the next call with `ws` or
+/// `tpc_workspace_free(ws)`; it is not freed by the caller. The bytes are the same as
+/// `tpc_codec_encode` gives. Why: a fresh output per call for a large batch costs fresh pages,
+/// which the allocator returns to the kernel and the next call faults in again (about a fifth
+/// of a 1 MiB payload's encode). The codec is shared as usual; `ws` serves one call at a time.
+///
+/// # Safety
+/// `codec` must be NULL or a live codec; `ws` NULL or a live workspace no other call is using;
+/// `payloads` as for `tpc_encode`; `out` NULL or a writable `tpc_slice`; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn tpc_codec_encode_with(
+    codec: *const tpc_codec,
+    ws: *mut tpc_workspace,
+    payloads: *const u8,
+    len: usize,
+    out: *mut tpc_slice,
+    err: *mut tpc_buffer,
+) -> tpc_status {
+    // SAFETY: a non-NULL `codec` is a live tpc_codec by contract, only read (it is immutable).
+    match unsafe { codec.as_ref() } {
+        // SAFETY: same contract as this function's.
+        Some(c) => unsafe { run_encode_with(&c.inner, ws, payloads, len, out, err) },
+        None => write_error(err, &null("codec")),
+    }
+}
+
+/// A new, empty workspace for `tpc_codec_encode_with`. It holds the memory of its largest
+/// result until `tpc_workspace_free`, so free one that served an unusually large batch.
+#[no_mangle]
+pub extern "C" fn tpc_workspace_new() -> *mut tpc_workspace {
+    Box::into_raw(Box::new(tpc_workspace {
+        inner: Workspace::new(),
+    }))
+}
+
+/// Bytes of result memory `ws` holds between calls (0 for NULL), for pools that drop
+/// workspaces above a size.
+///
+/// # Safety
+/// `ws` must be NULL or a live workspace no call is using.
+#[no_mangle]
+pub unsafe extern "C" fn tpc_workspace_capacity(ws: *const tpc_workspace) -> usize {
+    // SAFETY: a non-NULL `ws` is live by contract and only read.
+    unsafe { ws.as_ref() }.map_or(0, |ws| ws.inner.capacity())
+}
+
+/// Releases a workspace and its memory; views it gave out become invalid. NULL is ignored.
+///
+/// # Safety
+/// `ws` must be NULL or a live workspace no call is using, not used again.
+#[no_mangle]
+pub unsafe extern "C" fn tpc_workspace_free(ws: *mut tpc_workspace) {
+    if !ws.is_null() {
+        // SAFETY: a live workspace from tpc_workspace_new, released once by contract.
+        drop(unsafe { Box::from_raw(ws) });
     }
 }
 

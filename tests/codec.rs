@@ -114,6 +114,30 @@ proptest! {
         }
     }
 
+    /// The encoder compresses in place behind room for the wrapper's header and moves the data
+    /// when the header comes out shorter or longer; sizes here straddle the one-, two- and
+    /// three-byte lengths where that happens, with incompressible and compressible data.
+    #[test]
+    fn default_encode_is_snap_framing_in_the_reference_wrapper(
+        datas in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..2000), 0..6),
+        repeat in 1usize..40,
+    ) {
+        let items: Vec<Vec<u8>> = datas.iter().map(|d| json(&d.repeat(repeat))).collect();
+        let wrapped: Vec<Vec<u8>> = items
+            .iter()
+            .map(|p| {
+                let mut framed = Vec::new();
+                {
+                    use std::io::Write;
+                    let mut w = snap::write::FrameEncoder::new(&mut framed);
+                    w.write_all(p).unwrap();
+                }
+                payload(&[("encoding", b"binary/snappy")], &framed, &[])
+            })
+            .collect();
+        prop_assert_eq!(Codec::default().encode(&payloads(&items)).unwrap(), payloads(&wrapped));
+    }
+
     #[test]
     fn encode_payloads_equals_encode_of_the_framed_batch(
         datas in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..3000), 0..6),

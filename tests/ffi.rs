@@ -717,3 +717,141 @@ fn encode_payloads_null_and_malformed_parts() {
     // SAFETY: built above, no longer used.
     unsafe { tpc_codec_free(codec) };
 }
+
+/// Encodes through `tpc_codec_encode_with` (or `tpc_encode_with` for a NULL codec), copying the
+/// view out before the workspace is used again.
+fn encode_with(
+    codec: *const tpc_codec,
+    ws: *mut tpc_workspace,
+    input: &[u8],
+) -> Result<Vec<u8>, (tpc_status, String)> {
+    let mut out = tpc_slice {
+        data: ptr::null(),
+        len: 0,
+    };
+    let mut err = empty();
+    // SAFETY: a live codec (or NULL), a live workspace used by this call only, valid input.
+    let st = unsafe {
+        if codec.is_null() {
+            tpc_encode_with(ws, input.as_ptr(), input.len(), &mut out, &mut err)
+        } else {
+            tpc_codec_encode_with(codec, ws, input.as_ptr(), input.len(), &mut out, &mut err)
+        }
+    };
+    if st != TPC_OK {
+        return Err((st, message(&mut err)));
+    }
+    if out.data.is_null() {
+        assert_eq!(out.len, 0);
+        return Ok(Vec::new());
+    }
+    // SAFETY: on success `out` views `len` bytes of the workspace, valid until its next use.
+    Ok(unsafe { std::slice::from_raw_parts(out.data, out.len) }.to_vec())
+}
+
+fn zlib_codec(level: u32) -> *mut tpc_codec {
+    let mut codec: *mut tpc_codec = ptr::null_mut();
+    // SAFETY: a fresh builder, consumed by build.
+    unsafe {
+        let b = tpc_codec_builder_new();
+        assert_eq!(tpc_codec_builder_set_compression(b, TPC_COMPRESSION_ZLIB), TPC_OK);
+        assert_eq!(tpc_codec_builder_set_zlib_level(b, level), TPC_OK);
+        assert_eq!(tpc_codec_build(b, &mut codec, ptr::null_mut()), TPC_OK);
+    }
+    codec
+}
+
+/// A Payloads of `count` json/plain payloads of `size` bytes of compressible text.
+fn text_batch(count: usize, size: usize) -> Vec<u8> {
+    let text: Vec<u8> = b"{\"order\":12345,\"item\":\"widget\",\"qty\":7} "
+        .iter()
+        .copied()
+        .cycle()
+        .take(size)
+        .collect();
+    let mut payload = b"\x0a\x16\x0a\x08encoding\x12\x0ajson/plain\x12".to_vec();
+    prost::encoding::encode_varint(size as u64, &mut payload);
+    payload.extend_from_slice(&text);
+    let mut element = vec![0x0a];
+    prost::encoding::encode_varint(payload.len() as u64, &mut element);
+    element.extend_from_slice(&payload);
+    element.repeat(count)
+}
+
+#[test]
+fn one_workspace_gives_what_encode_gives_across_calls_and_codecs() {
+    let ws = tpc_workspace_new();
+    let codecs = [
+        c_codec(TPC_COMPRESSION_SNAPPY, false),
+        zlib_codec(1),
+        zlib_codec(9),
+        c_codec(TPC_COMPRESSION_SNAPPY_RAW, false),
+        c_codec(TPC_COMPRESSION_NONE, false),
+    ];
+    // Large, then small, then large again: a shrinking result must not keep stale bytes.
+    let batches = [
+        text_batch(1, 1 << 20),
+        sample(),
+        Vec::new(),
+        text_batch(16, 4096),
+        text_batch(3, 70_000),
+    ];
+    for &codec in &codecs {
+        for batch in &batches {
+            let expected = c_call(tpc_codec_encode, codec, batch).unwrap();
+            assert_eq!(encode_with(codec, ws, batch).unwrap(), expected);
+        }
+    }
+    for batch in &batches {
+        let (mut out, mut err) = (empty(), empty());
+        // SAFETY: valid input and buffers.
+        let st = unsafe { tpc_encode(batch.as_ptr(), batch.len(), &mut out, &mut err) };
+        assert_eq!(st, TPC_OK);
+        assert_eq!(encode_with(ptr::null(), ws, batch).unwrap(), bytes(&out));
+        // SAFETY: filled by the library.
+        unsafe { tpc_buffer_free(&mut out) };
+    }
+    // SAFETY: live workspace, not in use.
+    let held = unsafe { tpc_workspace_capacity(ws) };
+    assert!(held >= (1 << 20) / 4, "held {held} bytes after a 1 MiB batch");
+    // SAFETY: live codecs and workspace, released once.
+    unsafe {
+        for codec in codecs {
+            tpc_codec_free(codec);
+        }
+        tpc_workspace_free(ws);
+        tpc_workspace_free(ptr::null_mut());
+        assert_eq!(tpc_workspace_capacity(ptr::null()), 0);
+    }
+}
+
+#[test]
+fn encode_with_errors_leave_the_workspace_usable() {
+    let ws = tpc_workspace_new();
+    let codec = c_codec(TPC_COMPRESSION_SNAPPY, true);
+    let (st, msg) = encode_with(codec, ws, b"\x0a\x05\x0a").unwrap_err();
+    assert_eq!(st, TPC_ERR_MALFORMED_INPUT, "{msg}");
+    let (st, msg) = encode_with(codec, ptr::null_mut(), &sample()).unwrap_err();
+    assert_eq!((st, msg.as_str()), (TPC_ERR_NULL_ARGUMENT, "workspace is NULL"));
+    let mut err = empty();
+    // SAFETY: NULL `out` is refused before anything is read or written.
+    let st = unsafe { tpc_encode_with(ws, ptr::null(), 0, ptr::null_mut(), &mut err) };
+    assert_eq!(
+        (st, message(&mut err).as_str()),
+        (TPC_ERR_NULL_ARGUMENT, "out is NULL")
+    );
+    // SAFETY: as above; a NULL codec with a workspace.
+    let st = unsafe { tpc_codec_encode_with(ptr::null(), ws, ptr::null(), 0, ptr::null_mut(), &mut err) };
+    assert_eq!(
+        (st, message(&mut err).as_str()),
+        (TPC_ERR_NULL_ARGUMENT, "codec is NULL")
+    );
+    // Still usable, and encrypting (fresh nonces): it must decode back.
+    let encoded = encode_with(codec, ws, &sample()).unwrap();
+    assert_eq!(c_call(tpc_codec_decode, codec, &encoded).unwrap(), sample());
+    // SAFETY: live codec and workspace, released once.
+    unsafe {
+        tpc_codec_free(codec);
+        tpc_workspace_free(ws);
+    }
+}

@@ -14,6 +14,10 @@ use snap::raw::{decompress_len, max_compress_len, Decoder, Encoder};
 const STREAM_IDENTIFIER: &[u8] = b"\xff\x06\x00\x00sNaPpY";
 /// The framing format caps a chunk's uncompressed size at 64 KiB.
 const MAX_CHUNK: usize = 65536;
+/// How far past the end of its output `encode_framed` may write while compressing a chunk
+/// (a chunk header plus the compressor's bound beyond the chunk): callers sizing a buffer for
+/// the output add it to avoid a reallocation at the last chunk.
+pub const WORKING_MARGIN: usize = 8 + 32 + MAX_CHUNK / 6;
 const CHUNK_COMPRESSED: u8 = 0x00;
 const CHUNK_UNCOMPRESSED: u8 = 0x01;
 const CHUNK_STREAM_IDENTIFIER: u8 = 0xff;
@@ -31,27 +35,33 @@ pub fn encode_framed(enc: &mut Encoder, input: &[u8], out: &mut Vec<u8>) {
         return;
     }
     out.extend_from_slice(STREAM_IDENTIFIER);
+    // The framed data ends at `end`; past it `out` may hold zeroed room that the previous
+    // chunk did not use and the next one compresses into, so a large payload's output is
+    // zeroed about once rather than a full chunk's bound per chunk.
+    let mut end = out.len();
     for chunk in input.chunks(MAX_CHUNK) {
-        let header_at = out.len();
-        let body_at = header_at + 8;
+        let body_at = end + 8;
+        let bound = body_at + max_compress_len(chunk.len());
+        if out.len() < bound {
+            out.resize(bound, 0);
+        }
         // Compress straight into the output; fall back to storing when it saves under 1/8.
-        out.resize(body_at + max_compress_len(chunk.len()), 0);
         let n = enc
-            .compress(chunk, &mut out[body_at..])
+            .compress(chunk, &mut out[body_at..bound])
             .expect("a chunk of at most 64 KiB always compresses into max_compress_len bytes");
-        let chunk_type = if n >= chunk.len() - chunk.len() / 8 {
-            out.truncate(body_at);
-            out.extend_from_slice(chunk);
-            CHUNK_UNCOMPRESSED
+        let (chunk_type, body_len) = if n >= chunk.len() - chunk.len() / 8 {
+            out[body_at..body_at + chunk.len()].copy_from_slice(chunk);
+            (CHUNK_UNCOMPRESSED, chunk.len())
         } else {
-            out.truncate(body_at + n);
-            CHUNK_COMPRESSED
+            (CHUNK_COMPRESSED, n)
         };
-        let chunk_len = (out.len() - header_at - 4) as u32;
-        out[header_at] = chunk_type;
-        out[header_at + 1..header_at + 4].copy_from_slice(&chunk_len.to_le_bytes()[..3]);
-        out[header_at + 4..body_at].copy_from_slice(&masked_crc(chunk).to_le_bytes());
+        let chunk_len = (body_len + 4) as u32;
+        out[end] = chunk_type;
+        out[end + 1..end + 4].copy_from_slice(&chunk_len.to_le_bytes()[..3]);
+        out[end + 4..body_at].copy_from_slice(&masked_crc(chunk).to_le_bytes());
+        end = body_at + body_len;
     }
+    out.truncate(end);
 }
 
 /// Appends `input` as one raw snappy block (varint length, then the block).
@@ -275,6 +285,11 @@ mod tests {
             w.write_all(input).unwrap();
         }
         assert_eq!(framed(input), expected, "len {}", input.len());
+    }
+
+    #[test]
+    fn working_margin_covers_the_compressor_bound() {
+        assert_eq!(WORKING_MARGIN, 8 + max_compress_len(MAX_CHUNK) - MAX_CHUNK);
     }
 
     #[test]

@@ -18,6 +18,10 @@ impl Compressor {
         Compressor { level, state: None }
     }
 
+    pub fn level(&self) -> u32 {
+        self.level
+    }
+
     /// Appends the zlib stream of `input` to `out`.
     pub fn compress(&mut self, input: &[u8], out: &mut Vec<u8>) {
         let level = self.level;
