@@ -825,3 +825,55 @@ func TestCheckABI(t *testing.T) {
 		t.Fatalf("version %q", v)
 	}
 }
+
+// Encode output lives in a pooled workspace between calls: a small batch after a large one
+// must not carry the large one's bytes, and the reference bytes must still come out.
+func TestEncodeAcrossBatchSizesOnPooledWorkspaces(t *testing.T) {
+	big := []*commonpb.Payload{{
+		Metadata: map[string][]byte{"encoding": []byte("json/plain")},
+		Data:     bytes.Repeat([]byte(`{"order":12345,"item":"widget","qty":7} `), 30000),
+	}}
+	vc := loadVectors(t)[0]
+	plain, encoded := b64(t, vc.Plain), b64(t, vc.Encoded)
+	for round := 0; round < 3; round++ {
+		enc, err := Default().Encode(big)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec, err := Default().Decode(enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertSamePayloads(t, dec, big)
+		got, err := Default().call("encode", plain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gotBytes := marshal(t, &commonpb.Payloads{Payloads: got}); !bytes.Equal(gotBytes, encoded) {
+			t.Fatalf("round %d: encode after a large batch:\n got  %x\n want %x", round, gotBytes, encoded)
+		}
+	}
+}
+
+// A workspace that grew past maxPooledInput is freed after the call rather than pooled.
+func TestOversizedWorkspaceIsFreedNotPooled(t *testing.T) {
+	data := make([]byte, maxPooledInput+(1<<20))
+	if _, err := rand.Read(data); err != nil { // incompressible: the output is as large
+		t.Fatal(err)
+	}
+	before := oversizedWorkspacesFreed.Load()
+	enc, err := Default().Encode([]*commonpb.Payload{{Data: data}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := oversizedWorkspacesFreed.Load() - before; got != 1 {
+		t.Fatalf("oversized workspaces freed: %d, want 1", got)
+	}
+	dec, err := Default().Decode(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(dec[0].Data, data) {
+		t.Fatal("round trip of the large payload differs")
+	}
+}

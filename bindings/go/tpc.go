@@ -20,18 +20,16 @@ package tpc
 // two allocations per call.
 typedef struct {
 	tpc_status status;
-	tpc_buffer out;
+	tpc_slice out;
 	tpc_buffer err;
-} tpcgo_result;
+} tpcgo_with_result;
 
-static tpcgo_result tpcgo_call(const tpc_codec *codec, int decode, const uint8_t *in, size_t len) {
-	tpcgo_result r = {0};
-	if (codec == NULL) {
-		r.status = decode ? tpc_decode(in, len, &r.out, &r.err) : tpc_encode(in, len, &r.out, &r.err);
-	} else {
-		r.status = decode ? tpc_codec_decode(codec, in, len, &r.out, &r.err)
-		                  : tpc_codec_encode(codec, in, len, &r.out, &r.err);
-	}
+// Encodes into the workspace ws: out views its memory until ws is used again.
+static tpcgo_with_result tpcgo_encode_with(const tpc_codec *codec, tpc_workspace *ws,
+                                           const uint8_t *in, size_t len) {
+	tpcgo_with_result r = {0};
+	r.status = codec == NULL ? tpc_encode_with(ws, in, len, &r.out, &r.err)
+	                         : tpc_codec_encode_with(codec, ws, in, len, &r.out, &r.err);
 	return r;
 }
 
@@ -55,8 +53,8 @@ static tpcgo_into_result tpcgo_decode_into(const tpc_codec *codec, const uint8_t
 
 // The library never keeps the input pointer nor calls back into Go, so cgo may leave the
 // marshaled input where it is and skip the callback bookkeeping.
-#cgo noescape tpcgo_call
-#cgo nocallback tpcgo_call
+#cgo noescape tpcgo_encode_with
+#cgo nocallback tpcgo_encode_with
 #cgo noescape tpcgo_free
 #cgo nocallback tpcgo_free
 #cgo noescape tpcgo_decode_into
@@ -236,6 +234,9 @@ var defaultCodec = &Codec{shared: true}
 // Counts codecs the safety net released, so a test can see it work.
 var freedByCleanup atomic.Int64
 
+// Counts workspaces freed instead of pooled for their size, so a test can see it happen.
+var oversizedWorkspacesFreed atomic.Int64
+
 // Default returns the shared default codec: the reference snappy codec of Temporal's
 // documentation (snappy framing format, metadata {"encoding": "binary/snappy"}), byte for
 // byte. It holds no keys, so it passes encrypted payloads through. Its Close does nothing.
@@ -354,20 +355,51 @@ func (c *Codec) callPtr(op string, p *C.uint8_t, n int) ([]*commonpb.Payload, er
 	if op == "decode" {
 		return c.decodeInto(p, n)
 	}
-	r := C.tpcgo_call(c.ptr, 0, p, C.size_t(n))
+	w := workspaces.Get().(*workspace)
+	r := C.tpcgo_encode_with(c.ptr, w.ptr, p, C.size_t(n))
 	// The cleanup must not free the C codec while C runs: keep c reachable until here.
 	runtime.KeepAlive(c)
 	if r.status != C.TPC_OK {
+		w.release()
 		return nil, newError(op, r.status, &r.err)
 	}
-	// The one copy into Go memory; the C buffer goes back at once. The parsed payloads' data
-	// and metadata values are subslices of this copy, not copies of their own.
+	// The one copy into Go memory, out of the workspace before it serves another call. The
+	// parsed payloads' data and metadata values are subslices of this copy.
 	src := unsafe.Slice((*byte)(unsafe.Pointer(r.out.data)), int(r.out.len))
 	// make+copy of len(src) is compiled to an allocation without zeroing.
 	result := make([]byte, len(src))
 	copy(result, src)
-	C.tpcgo_free(r.out)
+	w.release()
 	return parseResult(op, result)
+}
+
+// workspace is a C tpc_workspace: the memory the library encodes into, kept from call to
+// call. With a fresh library buffer per call, glibc hands a large batch's freed output back to
+// the kernel and the next call faults the pages in again, about a fifth of a 1 MiB encode.
+// Any codec may use any workspace, one call at a time, so one pool serves the package.
+type workspace struct {
+	ptr     *C.tpc_workspace
+	cleanup runtime.Cleanup
+}
+
+// The pool may drop a workspace at any garbage collection; its cleanup then frees the C side.
+var workspaces = sync.Pool{New: func() any {
+	w := &workspace{ptr: C.tpc_workspace_new()}
+	w.cleanup = runtime.AddCleanup(w, func(p *C.tpc_workspace) { C.tpc_workspace_free(p) }, w.ptr)
+	return w
+}}
+
+// release returns w to the pool, or frees it at once when it holds more than a pooled input
+// buffer may (maxPooledInput), so one huge batch does not pin its memory.
+func (w *workspace) release() {
+	if C.tpc_workspace_capacity(w.ptr) > maxPooledInput {
+		w.cleanup.Stop()
+		C.tpc_workspace_free(w.ptr)
+		w.ptr = nil
+		oversizedWorkspacesFreed.Add(1)
+		return
+	}
+	workspaces.Put(w)
 }
 
 // decodeInto decodes straight into Go memory with tpc_codec_decode_into: one call asks for
