@@ -104,6 +104,18 @@ final class Lib {
 
   static native int tpc_codec_decode(long codec, long payloads, long len, long out, long err);
 
+  /** out: a tpc_slice viewing the workspace's memory, never passed to tpc_buffer_free. */
+  static native int tpc_encode_with(long ws, long payloads, long len, long out, long err);
+
+  static native int tpc_codec_encode_with(
+      long codec, long ws, long payloads, long len, long out, long err);
+
+  static native long tpc_workspace_new();
+
+  static native void tpc_workspace_free(long ws);
+
+  static native long tpc_workspace_capacity(long ws);
+
   static native Pointer tpc_codec_builder_new();
 
   static native int tpc_codec_builder_set_max_decoded_size(Pointer b, long maxBytes);

@@ -10,25 +10,32 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Per-thread native memory for one call: the output and error {@code tpc_buffer}s the library
- * fills, a slot for a built codec pointer, and the serialized input.
+ * fills, the {@code tpc_slice} an encode result is viewed through, a slot for a built codec
+ * pointer, the serialized input, and the thread's {@code tpc_workspace} that encode writes into.
  *
  * <p>The input is serialized straight into this native memory, so the library reads it in place: no
- * Java byte[] is made and JNA copies nothing in. Memory is reused by the thread's next call; above
- * {@link #RETAIN} bytes it is released after the call so one huge batch does not pin memory for the
- * thread's lifetime.
+ * Java byte[] is made and JNA copies nothing in. Encode results land in the workspace, whose memory
+ * the library keeps between calls: a fresh output per call would be handed back to the kernel by
+ * the allocator and faulted in again by the next large call. Memory is reused by the thread's next
+ * call; above {@link #RETAIN} bytes (input area or workspace) it is released after the call so one
+ * huge batch does not pin memory for the thread's lifetime. The workspace of a thread that ends is
+ * freed by a Cleaner, as JNA frees the {@link Memory}.
  */
 final class Scratch {
   static final int OUT = 0; // tpc_buffer {data, len}
   static final int ERR = 16; // tpc_buffer {data, len}
   static final int CODEC = 32; // tpc_codec *
+  static final int VIEW = 40; // tpc_slice {data, len}: the workspace's, never freed here
   private static final long HEADER = 64;
   private static final long INITIAL = 64 * 1024;
   static final long RETAIN = 4L * 1024 * 1024;
 
   private static final ThreadLocal<Scratch> CURRENT = ThreadLocal.withInitial(Scratch::new);
+  private static final AtomicInteger LIVE_WORKSPACES = new AtomicInteger();
 
   private Memory memory;
   private long base;
@@ -36,9 +43,16 @@ final class Scratch {
   // where Memory.getLong/setLong would each be a JNI call.
   private ByteBuffer header;
   private ByteBuffer input; // a view of the input area, recreated when the memory grows
+  private final Workspace workspace = new Workspace();
 
   private Scratch() {
     allocate(INITIAL);
+    TpcCodec.CLEANER.register(this, workspace);
+  }
+
+  /** Workspaces created and not yet freed, in this process: for leak checks. */
+  static int liveWorkspaces() {
+    return LIVE_WORKSPACES.get();
   }
 
   static Scratch get() {
@@ -56,11 +70,22 @@ final class Scratch {
     return base + offset;
   }
 
-  /** Zeroes both buffers and the codec slot before a call: outputs are written only on success. */
+  /** Zeroes the buffers, view and codec slot before a call: outputs are written only on success. */
   void clear() {
     header.putLong(OUT, 0).putLong(OUT + 8, 0);
     header.putLong(ERR, 0).putLong(ERR + 8, 0);
     header.putLong(CODEC, 0);
+    header.putLong(VIEW, 0).putLong(VIEW + 8, 0);
+  }
+
+  /** This thread's tpc_workspace, created on first use. */
+  long workspace() {
+    return workspace.get();
+  }
+
+  /** Bytes of result memory this thread's workspace holds (0 when it has none). */
+  long workspaceCapacity() {
+    return Lib.tpc_workspace_capacity(workspace.address);
   }
 
   /** Bytes of input the memory holds now. */
@@ -115,21 +140,30 @@ final class Scratch {
 
   /** Copies the library's output into a Java array and frees the library's buffer. */
   byte[] takeOutput() {
-    long data = header.getLong(OUT);
-    long len = header.getLong(OUT + 8);
     try {
-      if (len > Integer.MAX_VALUE - 8) {
-        throw new TpcException(
-            Status.LIMIT_EXCEEDED.code(), "the result is " + len + " bytes, over a Java array");
-      }
-      byte[] out = new byte[(int) len];
-      if (len > 0) {
-        new Pointer(data).read(0, out, 0, out.length);
-      }
-      return out;
+      return copy(OUT);
     } finally {
       Lib.tpc_buffer_free(base + OUT);
     }
+  }
+
+  /** Copies the encode result the workspace holds into a Java array (the workspace keeps it). */
+  byte[] takeView() {
+    return copy(VIEW);
+  }
+
+  private byte[] copy(int slot) {
+    long data = header.getLong(slot);
+    long len = header.getLong(slot + 8);
+    if (len > Integer.MAX_VALUE - 8) {
+      throw new TpcException(
+          Status.LIMIT_EXCEEDED.code(), "the result is " + len + " bytes, over a Java array");
+    }
+    byte[] out = new byte[(int) len];
+    if (len > 0) {
+      new Pointer(data).read(0, out, 0, out.length);
+    }
+    return out;
   }
 
   /** The exception for a failed call, with the library's message; frees the message. */
@@ -151,11 +185,54 @@ final class Scratch {
     return header.getLong(CODEC);
   }
 
-  /** Releases an input area grown past RETAIN, after the call that needed it. */
-  void trim() {
+  /**
+   * Releases an input area grown past RETAIN, after the call that needed it, and after an encode a
+   * workspace grown past it too (the next encode creates a fresh one). Decode leaves the workspace
+   * alone, so it pays no capacity check.
+   */
+  void trim(boolean encoded) {
     if (inputCapacity() > RETAIN) {
       memory.close();
       allocate(INITIAL);
+    }
+    if (encoded && workspaceCapacity() > RETAIN) {
+      workspace.free();
+    }
+  }
+
+  /**
+   * The tpc_workspace pointer, 0 until the first encode and after a trim. Also the Cleaner's action
+   * once the Scratch is unreachable (its thread ended), so it must not refer to the Scratch.
+   */
+  private static final class Workspace implements Runnable {
+    // Volatile: the Cleaner's thread frees whatever the owning thread stored last.
+    private volatile long address;
+
+    long get() {
+      long ws = address;
+      if (ws == 0) {
+        ws = Lib.tpc_workspace_new();
+        if (ws == 0) {
+          throw new OutOfMemoryError("tpc_workspace_new returned NULL");
+        }
+        LIVE_WORKSPACES.incrementAndGet();
+        address = ws;
+      }
+      return ws;
+    }
+
+    void free() {
+      long ws = address;
+      if (ws != 0) {
+        address = 0;
+        Lib.tpc_workspace_free(ws);
+        LIVE_WORKSPACES.decrementAndGet();
+      }
+    }
+
+    @Override
+    public void run() {
+      free();
     }
   }
 }

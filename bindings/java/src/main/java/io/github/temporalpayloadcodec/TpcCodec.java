@@ -42,7 +42,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * and message.
  */
 public final class TpcCodec implements PayloadCodec, AutoCloseable {
-  private static final Cleaner CLEANER = Cleaner.create();
+  static final Cleaner CLEANER = Cleaner.create(); // also frees the threads' workspaces
   private static final AtomicInteger LIVE = new AtomicInteger();
   private static final TpcCodec DEFAULT = new TpcCodec(null, "TpcCodec{default}");
 
@@ -122,18 +122,23 @@ public final class TpcCodec implements PayloadCodec, AutoCloseable {
             ? scratch.writeBytes(serialized)
             : scratch.writePayloads(Objects.requireNonNull(payloads, "payloads"));
     long in = scratch.inputAddress();
-    long out = scratch.address(Scratch.OUT);
     long err = scratch.address(Scratch.ERR);
     scratch.clear();
     long codec = handle == null ? 0 : handle.acquire();
     int status;
     try {
-      if (handle == null) {
-        status = encode ? Lib.tpc_encode(in, len, out, err) : Lib.tpc_decode(in, len, out, err);
-      } else {
+      if (encode) {
+        long ws = scratch.workspace();
+        long view = scratch.address(Scratch.VIEW);
         status =
-            encode
-                ? Lib.tpc_codec_encode(codec, in, len, out, err)
+            handle == null
+                ? Lib.tpc_encode_with(ws, in, len, view, err)
+                : Lib.tpc_codec_encode_with(codec, ws, in, len, view, err);
+      } else {
+        long out = scratch.address(Scratch.OUT);
+        status =
+            handle == null
+                ? Lib.tpc_decode(in, len, out, err)
                 : Lib.tpc_codec_decode(codec, in, len, out, err);
       }
     } finally {
@@ -147,9 +152,9 @@ public final class TpcCodec implements PayloadCodec, AutoCloseable {
       if (status != 0) {
         throw scratch.takeError(status);
       }
-      return scratch.takeOutput();
+      return encode ? scratch.takeView() : scratch.takeOutput();
     } finally {
-      scratch.trim();
+      scratch.trim(encode);
     }
   }
 
