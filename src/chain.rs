@@ -222,14 +222,13 @@ struct Scratch {
     inflate: zlib::Decompressor,
     data: Vec<u8>,
     layer: Vec<u8>,
-    head: Vec<u8>,
 }
 
 /// Compressor instances, created on first use and kept for the rest of the call (or the
 /// workspace's life).
 #[derive(Default)]
 struct Compressors {
-    snappy: Option<snap::raw::Encoder>,
+    snappy: Option<snappy::Compressor>,
     zlib: Option<zlib::Compressor>,
 }
 
@@ -309,9 +308,8 @@ impl Codec {
             Some(_) => random_nonces(count)?,
             None => Vec::new(),
         };
-        // Room for incompressible data plus wrappers, and for the compressor's working margin
-        // past the end: one allocation in the usual case.
-        out.reserve(input_len + input_len / 1024 + count * 128 + snappy::WORKING_MARGIN);
+        // Room for incompressible data plus wrappers: one allocation in the usual case.
+        out.reserve(input_len + input_len / 1024 + count * 128);
         for (i, payload) in payloads.enumerate() {
             let Some(k) = self.encrypt_with else {
                 self.encode_in_place(payload, s, out);
@@ -342,11 +340,11 @@ impl Codec {
     }
 
     /// Appends one unencrypted element for `payload` to `out`. The data is compressed straight
-    /// into `out`, behind room for the wrapper's header: staging it in a scratch buffer and
-    /// copying it over cost a large payload a second buffer (fresh pages, faulted in on every
-    /// call) and a pass over its data. The header's size depends on the compressed length, so
-    /// the room is sized for data as long as the payload; when the real header differs, the
-    /// data moves by those few bytes.
+    /// into `out`, behind room for the wrapper's header: staging a whole payload's compressed
+    /// data in a scratch buffer and copying it over cost a large payload a second buffer of
+    /// its size (fresh pages, faulted in on every call) and a pass over its data. The header's
+    /// size depends on the compressed length, so the room is sized for data as long as the
+    /// payload; when the real header differs, the data moves by those few bytes.
     fn encode_in_place(&self, payload: &[u8], s: &mut Scratch, out: &mut Vec<u8>) {
         let Some(label) = self.compression.label() else {
             wire::write_payloads_entry_header(out, payload.len());
@@ -355,7 +353,7 @@ impl Codec {
         };
         let metadata = [(ENCODING, label)];
         let start = out.len();
-        let room = element_head(&mut s.head, &metadata, payload.len());
+        let room = wire::element_head_size(&metadata, payload.len());
         out.resize(start + room, 0);
         if self.compress(payload, &mut s.compressors, out).is_none() {
             out.truncate(start);
@@ -364,7 +362,7 @@ impl Codec {
             return;
         }
         let data_len = out.len() - start - room;
-        let head = element_head(&mut s.head, &metadata, data_len);
+        let head = wire::element_head_size(&metadata, data_len);
         if head > room {
             out.resize(out.len() + head - room, 0);
         }
@@ -372,7 +370,7 @@ impl Codec {
             out.copy_within(start + room..start + room + data_len, start + head);
             out.truncate(start + head + data_len);
         }
-        out[start..start + head].copy_from_slice(&s.head);
+        wire::write_element_head(&mut out[start..start + head], &metadata, data_len);
     }
 
     /// Appends `payload` compressed to `out` and returns the wrapper's label; None, with `out`
@@ -382,12 +380,14 @@ impl Codec {
         let label = self.compression.label()?;
         let start = out.len();
         match self.compression {
-            Compression::Snappy => {
-                snappy::encode_framed(c.snappy.get_or_insert_with(snap::raw::Encoder::new), payload, out)
-            }
-            Compression::SnappyRaw => {
-                snappy::encode_raw(c.snappy.get_or_insert_with(snap::raw::Encoder::new), payload, out)
-            }
+            Compression::Snappy => c
+                .snappy
+                .get_or_insert_with(Default::default)
+                .encode_framed(payload, out),
+            Compression::SnappyRaw => c
+                .snappy
+                .get_or_insert_with(Default::default)
+                .encode_raw(payload, out),
             Compression::Zlib => {
                 // A workspace may have served a codec with another level.
                 if c.zlib.as_ref().is_some_and(|z| z.level() != self.zlib_level) {
@@ -736,15 +736,6 @@ fn not_a_payload(depth: usize, e: Error) -> Error {
         depth + 1,
         e.message()
     ))
-}
-
-/// Writes into `head` (cleared first) what precedes the data of a `Payloads` element holding
-/// a wrapper with `metadata` and `data_len` bytes of data; returns its length.
-fn element_head(head: &mut Vec<u8>, metadata: &[(&str, &[u8])], data_len: usize) -> usize {
-    head.clear();
-    wire::write_payloads_entry_header(head, wire::wrapper_size(metadata, data_len));
-    wire::write_wrapper_head(head, metadata, data_len);
-    head.len()
 }
 
 /// Quotes untrusted metadata for an error message, shortened so a hostile payload cannot

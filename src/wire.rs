@@ -293,10 +293,10 @@ fn len_field_size(len: usize) -> usize {
     1 + encoded_len_varint(len as u64) + len
 }
 
-fn write_len_field(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
-    out.push(tag);
+fn write_len_field(out: &mut impl prost::bytes::BufMut, tag: u8, bytes: &[u8]) {
+    out.put_u8(tag);
     encode_varint(bytes.len() as u64, out);
-    out.extend_from_slice(bytes);
+    out.put_slice(bytes);
 }
 
 /// Serialized size of a wrapper `Payload` with these metadata entries and `data_len` bytes of data.
@@ -323,17 +323,29 @@ pub fn write_wrapper(out: &mut Vec<u8>, metadata: &[(&str, &[u8])], data: &[u8])
 
 /// Appends a wrapper `Payload` up to its data field's length: the caller then appends exactly
 /// `data_len` bytes, so large data can be produced in place instead of copied.
-pub fn write_wrapper_head(out: &mut Vec<u8>, metadata: &[(&str, &[u8])], data_len: usize) {
+pub fn write_wrapper_head(out: &mut impl prost::bytes::BufMut, metadata: &[(&str, &[u8])], data_len: usize) {
     for (k, v) in metadata {
-        out.push(0x0a);
+        out.put_u8(0x0a);
         encode_varint((len_field_size(k.len()) + len_field_size(v.len())) as u64, out);
         write_len_field(out, 0x0a, k.as_bytes());
         write_len_field(out, 0x12, v);
     }
     if data_len > 0 {
-        out.push(0x12);
+        out.put_u8(0x12);
         encode_varint(data_len as u64, out);
     }
+}
+
+/// Size of what precedes the data in a `Payloads` element holding a wrapper with `metadata`
+/// and `data_len` bytes of data: the element's header and the wrapper's head.
+pub fn element_head_size(metadata: &[(&str, &[u8])], data_len: usize) -> usize {
+    payloads_entry_size(wrapper_size(metadata, data_len)) - data_len
+}
+
+/// Writes that head (see `element_head_size`) into `out`, which must be exactly its size.
+pub fn write_element_head(mut out: &mut [u8], metadata: &[(&str, &[u8])], data_len: usize) {
+    write_payloads_entry_header(&mut out, wrapper_size(metadata, data_len));
+    write_wrapper_head(&mut out, metadata, data_len);
 }
 
 /// Appends one element of `Payloads.payloads` whose serialized `Payload` is `len` bytes long;
@@ -357,6 +369,22 @@ mod tests {
         write_wrapper(&mut out, metadata, data);
         assert_eq!(out.len(), wrapper_size(metadata, data.len()));
         out
+    }
+
+    #[test]
+    fn element_head_is_what_precedes_the_data() {
+        let metadata: [(&str, &[u8]); 1] = [("encoding", b"binary/snappy")];
+        for data_len in [0, 1, 100, 127, 128, 16_000, 16_383, 16_384, 1 << 21] {
+            let data = vec![7u8; data_len];
+            let mut element = Vec::new();
+            write_payloads_entry_header(&mut element, wrapper_size(&metadata, data_len));
+            write_wrapper(&mut element, &metadata, &data);
+            let head = element_head_size(&metadata, data_len);
+            assert_eq!(head + data_len, element.len(), "data_len {data_len}");
+            let mut written = vec![0u8; head];
+            write_element_head(&mut written, &metadata, data_len);
+            assert_eq!(written, element[..head], "data_len {data_len}");
+        }
     }
 
     #[test]

@@ -14,10 +14,6 @@ use snap::raw::{decompress_len, max_compress_len, Decoder, Encoder};
 const STREAM_IDENTIFIER: &[u8] = b"\xff\x06\x00\x00sNaPpY";
 /// The framing format caps a chunk's uncompressed size at 64 KiB.
 const MAX_CHUNK: usize = 65536;
-/// How far past the end of its output `encode_framed` may write while compressing a chunk
-/// (a chunk header plus the compressor's bound beyond the chunk): callers sizing a buffer for
-/// the output add it to avoid a reallocation at the last chunk.
-pub const WORKING_MARGIN: usize = 8 + 32 + MAX_CHUNK / 6;
 const CHUNK_COMPRESSED: u8 = 0x00;
 const CHUNK_UNCOMPRESSED: u8 = 0x01;
 const CHUNK_STREAM_IDENTIFIER: u8 = 0xff;
@@ -29,49 +25,65 @@ fn masked_crc(bytes: &[u8]) -> u32 {
     c.rotate_right(15).wrapping_add(0xa282_ead8)
 }
 
-/// Appends `input` in the framing format. Empty input gives empty output, as in snap.
-pub fn encode_framed(enc: &mut Encoder, input: &[u8], out: &mut Vec<u8>) {
-    if input.is_empty() {
-        return;
-    }
-    out.extend_from_slice(STREAM_IDENTIFIER);
-    // The framed data ends at `end`; past it `out` may hold zeroed room that the previous
-    // chunk did not use and the next one compresses into, so a large payload's output is
-    // zeroed about once rather than a full chunk's bound per chunk.
-    let mut end = out.len();
-    for chunk in input.chunks(MAX_CHUNK) {
-        let body_at = end + 8;
-        let bound = body_at + max_compress_len(chunk.len());
-        if out.len() < bound {
-            out.resize(bound, 0);
-        }
-        // Compress straight into the output; fall back to storing when it saves under 1/8.
-        let n = enc
-            .compress(chunk, &mut out[body_at..bound])
-            .expect("a chunk of at most 64 KiB always compresses into max_compress_len bytes");
-        let (chunk_type, body_len) = if n >= chunk.len() - chunk.len() / 8 {
-            out[body_at..body_at + chunk.len()].copy_from_slice(chunk);
-            (CHUNK_UNCOMPRESSED, chunk.len())
-        } else {
-            (CHUNK_COMPRESSED, n)
-        };
-        let chunk_len = (body_len + 4) as u32;
-        out[end] = chunk_type;
-        out[end + 1..end + 4].copy_from_slice(&chunk_len.to_le_bytes()[..3]);
-        out[end + 4..body_at].copy_from_slice(&masked_crc(chunk).to_le_bytes());
-        end = body_at + body_len;
-    }
-    out.truncate(end);
+/// A snappy compressor and the buffer its chunks compress into, reused across payloads.
+pub struct Compressor {
+    enc: Encoder,
+    chunk: Vec<u8>,
 }
 
-/// Appends `input` as one raw snappy block (varint length, then the block).
-pub fn encode_raw(enc: &mut Encoder, input: &[u8], out: &mut Vec<u8>) {
-    let at = out.len();
-    out.resize(at + max_compress_len(input.len()), 0);
-    let n = enc
-        .compress(input, &mut out[at..])
-        .expect("max_compress_len is always enough");
-    out.truncate(at + n);
+impl Default for Compressor {
+    fn default() -> Self {
+        Compressor {
+            enc: Encoder::new(),
+            chunk: Vec::new(),
+        }
+    }
+}
+
+impl Compressor {
+    /// Appends `input` in the framing format. Empty input gives empty output, as in snap.
+    ///
+    /// Each chunk compresses into a buffer of its bound (which snap must get zeroed) and then
+    /// only its real bytes go to `out`: compressing into `out` itself would zero and touch a
+    /// chunk's whole bound at the end of `out`, fresh pages when `out` is new memory.
+    pub fn encode_framed(&mut self, input: &[u8], out: &mut Vec<u8>) {
+        if input.is_empty() {
+            return;
+        }
+        out.extend_from_slice(STREAM_IDENTIFIER);
+        for chunk in input.chunks(MAX_CHUNK) {
+            let bound = max_compress_len(chunk.len());
+            if self.chunk.len() < bound {
+                self.chunk.resize(bound, 0);
+            }
+            let n = self
+                .enc
+                .compress(chunk, &mut self.chunk[..bound])
+                .expect("a chunk of at most 64 KiB always compresses into max_compress_len bytes");
+            // Stored rather than compressed when compression saves under 1/8, as snap does.
+            let (chunk_type, body) = if n >= chunk.len() - chunk.len() / 8 {
+                (CHUNK_UNCOMPRESSED, chunk)
+            } else {
+                (CHUNK_COMPRESSED, &self.chunk[..n])
+            };
+            let chunk_len = (body.len() + 4) as u32;
+            out.push(chunk_type);
+            out.extend_from_slice(&chunk_len.to_le_bytes()[..3]);
+            out.extend_from_slice(&masked_crc(chunk).to_le_bytes());
+            out.extend_from_slice(body);
+        }
+    }
+
+    /// Appends `input` as one raw snappy block (varint length, then the block).
+    pub fn encode_raw(&mut self, input: &[u8], out: &mut Vec<u8>) {
+        let at = out.len();
+        out.resize(at + max_compress_len(input.len()), 0);
+        let n = self
+            .enc
+            .compress(input, &mut out[at..])
+            .expect("max_compress_len is always enough");
+        out.truncate(at + n);
+    }
 }
 
 /// The exact number of bytes `decode` will produce, read from the headers alone (the raw
@@ -273,7 +285,7 @@ mod tests {
 
     fn framed(input: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
-        encode_framed(&mut Encoder::new(), input, &mut out);
+        Compressor::default().encode_framed(input, &mut out);
         out
     }
 
@@ -285,11 +297,6 @@ mod tests {
             w.write_all(input).unwrap();
         }
         assert_eq!(framed(input), expected, "len {}", input.len());
-    }
-
-    #[test]
-    fn working_margin_covers_the_compressor_bound() {
-        assert_eq!(WORKING_MARGIN, 8 + max_compress_len(MAX_CHUNK) - MAX_CHUNK);
     }
 
     #[test]
