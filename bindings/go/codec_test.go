@@ -877,3 +877,39 @@ func TestOversizedWorkspaceIsFreedNotPooled(t *testing.T) {
 		t.Fatal("round trip of the large payload differs")
 	}
 }
+
+// Large results are decoded into a pooled scratch buffer and copied out per payload: payloads
+// from one decode must not change when the scratch serves the next one.
+func TestDecodedPayloadsOutliveTheScratchBuffer(t *testing.T) {
+	batch := func(fill byte) []*commonpb.Payload {
+		var ps []*commonpb.Payload
+		for i := 0; i < 6; i++ {
+			ps = append(ps, &commonpb.Payload{
+				Metadata: map[string][]byte{"encoding": []byte("binary/plain"), "n": {fill, byte(i)}},
+				Data:     bytes.Repeat([]byte{fill, byte(i)}, 10_000),
+			})
+		}
+		return ps
+	}
+	first, second := batch('a'), batch('b')
+	encFirst, err := Default().Encode(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	encSecond, err := Default().Encode(second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decFirst, err := Default().Decode(encFirst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		decSecond, err := Default().Decode(encSecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertSamePayloads(t, decSecond, second)
+	}
+	assertSamePayloads(t, decFirst, first)
+}

@@ -74,8 +74,19 @@ func payloadSize(p *commonpb.Payload) int {
 // data and metadata values are capacity-limited subslices of it, so the batch costs one copy
 // of the library's output (done by the caller) and no copy per field.
 func parsePayloadsInto(buf []byte) ([]*commonpb.Payload, error) {
+	return parseBatch(buf, false)
+}
+
+// parsePayloadsCopied parses serialized Payloads from memory the result may not keep: each
+// payload's bytes are first copied into an allocation of its own, which its fields alias.
+func parsePayloadsCopied(buf []byte) ([]*commonpb.Payload, error) {
+	return parseBatch(buf, true)
+}
+
+func parseBatch(buf []byte, copyEach bool) ([]*commonpb.Payload, error) {
 	count, ok := countPayloads(buf)
 	if !ok {
+		// protobuf-go copies every field it keeps.
 		return parseSlow(buf)
 	}
 	structs := make([]commonpb.Payload, count)
@@ -86,6 +97,9 @@ func parsePayloadsInto(buf []byte) ([]*commonpb.Payload, error) {
 		b = b[n:]
 		v, n := protowire.ConsumeBytes(b)
 		b = b[n:]
+		if copyEach {
+			v = append([]byte(nil), v...)
+		}
 		p := &structs[i]
 		if !parsePayloadFast(p, v) {
 			proto.Reset(p)
