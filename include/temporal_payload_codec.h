@@ -232,7 +232,7 @@ tpc_status tpc_codec_encode_with(const struct tpc_codec *codec,
 // result until `tpc_workspace_free`, so free one that served an unusually large batch.
 struct tpc_workspace *tpc_workspace_new(void);
 
-// Bytes of result memory `ws` holds between calls (0 for NULL), for pools that drop
+// Bytes of buffer memory `ws` holds between calls (0 for NULL), for pools that drop
 // workspaces above a size.
 //
 // # Safety

@@ -200,9 +200,10 @@ impl Workspace {
         Self::default()
     }
 
-    /// Bytes of output memory held between calls.
+    /// Bytes of buffer memory held between calls: the output, and the scratch an encrypting
+    /// codec stages each compressed payload in (compressor state, under 1 MiB, not counted).
     pub fn capacity(&self) -> usize {
-        self.out.capacity()
+        self.out.capacity() + self.scratch.data.capacity() + self.scratch.layer.capacity()
     }
 }
 
@@ -339,8 +340,8 @@ impl Codec {
         Ok(())
     }
 
-    /// Appends one unencrypted element for `payload` to `out`. The data is compressed straight
-    /// into `out`, behind room for the wrapper's header: staging a whole payload's compressed
+    /// Appends one unencrypted element for `payload` to `out`. The data goes straight into
+    /// `out` (chunk by chunk for snappy), behind room for the wrapper's header: staging a whole payload's compressed
     /// data in a scratch buffer and copying it over cost a large payload a second buffer of
     /// its size (fresh pages, faulted in on every call) and a pass over its data. The header's
     /// size depends on the compressed length, so the room is sized for data as long as the

@@ -516,7 +516,7 @@ pub extern "C" fn tpc_workspace_new() -> *mut tpc_workspace {
     }))
 }
 
-/// Bytes of result memory `ws` holds between calls (0 for NULL), for pools that drop
+/// Bytes of buffer memory `ws` holds between calls (0 for NULL), for pools that drop
 /// workspaces above a size.
 ///
 /// # Safety
