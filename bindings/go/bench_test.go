@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/golang/snappy"
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/proto"
@@ -71,5 +72,43 @@ func BenchmarkCodecs(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkEngineGolangSnappy is the Go third of benches/engines/run.sh: golang/snappy's raw
+// block encoder and decoder (amd64 assembly) on the same pieces as examples/engine_snap.rs
+// (each serialized payload of a batch cut into 64 KiB pieces, reused buffers).
+func BenchmarkEngineGolangSnappy(b *testing.B) {
+	for _, name := range benchBatches {
+		var pieces, blocks [][]byte
+		for _, p := range loadBenchBatch(b, name) {
+			raw, err := proto.Marshal(p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := 0; i < len(raw); i += 65536 {
+				piece := raw[i:min(i+65536, len(raw))]
+				pieces = append(pieces, piece)
+				blocks = append(blocks, snappy.Encode(nil, piece))
+			}
+		}
+		scratch := make([]byte, snappy.MaxEncodedLen(65536))
+		back := make([]byte, 65536)
+		b.Run(name+"/compress", func(b *testing.B) {
+			for b.Loop() {
+				for _, p := range pieces {
+					snappy.Encode(scratch, p)
+				}
+			}
+		})
+		b.Run(name+"/decompress", func(b *testing.B) {
+			for b.Loop() {
+				for _, blk := range blocks {
+					if _, err := snappy.Decode(back, blk); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
 	}
 }
