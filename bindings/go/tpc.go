@@ -402,15 +402,30 @@ func (w *workspace) release() {
 	workspaces.Put(w)
 }
 
-// decodeInto decodes with tpc_codec_decode_into into a pooled scratch buffer, usually in one
-// call (a too small scratch gets the size to grow to), then copies the payloads out: the whole
-// result into one allocation when it is small, otherwise each payload into its own. Decoding
-// straight into a fresh buffer of the batch's size was slower: Go allocates more than 32 KiB
-// as a large object, zeroed and often faulted in again after the scavenger returned its pages
-// (a 64 KiB make cost about a third of a 16 x 4 KiB decode), where per-payload allocations of
-// a few KiB come from reused spans, and the copy with make+copy skips the zeroing. Each
-// payload then also keeps only its own memory alive. The caller holds c.mu.
+// decodeInto decodes with tpc_codec_decode_into. Batches whose input is up to
+// scratchDecodeInput go through a pooled scratch buffer and are copied out (decodeViaScratch);
+// larger ones are decoded straight into a Go buffer of the exact size (decodeDirect): a pooled
+// buffer of a megabyte or more rarely survives the garbage collections such batches cause,
+// and then costs a fresh allocation and a copy on top. The caller holds c.mu.
 func (c *Codec) decodeInto(p *C.uint8_t, n int) ([]*commonpb.Payload, error) {
+	if n > scratchDecodeInput {
+		return c.decodeDirect(p, n)
+	}
+	return c.decodeViaScratch(p, n)
+}
+
+// Inputs up to this size decode via the pooled scratch buffer.
+const scratchDecodeInput = 256 << 10
+
+// decodeViaScratch decodes into a pooled scratch buffer, usually in one call (a too small
+// scratch gets the size to grow to), then copies the payloads out: the whole result into one
+// allocation when it is small, otherwise each payload into its own. Decoding straight into a
+// fresh buffer of the batch's size was slower for these batches: Go allocates more than
+// 32 KiB as a large object, zeroed and often faulted in again after the scavenger returned its
+// pages (a 64 KiB make cost about a third of a 16 x 4 KiB decode), where per-payload
+// allocations of a few KiB come from reused spans, and the copy with make+copy skips the
+// zeroing. Each payload then also keeps only its own memory alive.
+func (c *Codec) decodeViaScratch(p *C.uint8_t, n int) ([]*commonpb.Payload, error) {
 	scratch := decodeScratch.Get().(*[]byte)
 	defer putDecodeScratch(scratch)
 	// Three calls suffice by the library's contract (decode, retry, one more retry when
@@ -431,6 +446,33 @@ func (c *Codec) decodeInto(p *C.uint8_t, n int) ([]*commonpb.Payload, error) {
 			return parseResultCopied(dst[:size])
 		}
 		*scratch = make([]byte, size)
+	}
+	return nil, &Error{Op: "decode", Status: ErrInternal, Message: "the decoded size did not settle"}
+}
+
+// decodeDirect asks for the decoded size (read from the headers, no decoding, for snappy and
+// encrypted payloads), then decodes into a Go buffer of that size, which the payloads alias:
+// no library-owned buffer and no copy. zlib and nested layers can need a retry more (the
+// library then learns the exact size).
+func (c *Codec) decodeDirect(p *C.uint8_t, n int) ([]*commonpb.Payload, error) {
+	var dst []byte
+	for range 4 {
+		var d *C.uint8_t
+		if len(dst) > 0 {
+			d = (*C.uint8_t)(unsafe.Pointer(&dst[0]))
+		}
+		r := C.tpcgo_decode_into(c.ptr, p, C.size_t(n), d, C.size_t(len(dst)))
+		runtime.KeepAlive(c)
+		runtime.KeepAlive(dst)
+		if r.status != C.TPC_OK {
+			return nil, newError("decode", r.status, &r.err)
+		}
+		size := int(r.len)
+		if size <= len(dst) {
+			return parseResult("decode", dst[:size])
+		}
+		// Fresh memory each time: the parsed payloads keep subslices of it.
+		dst = make([]byte, size)
 	}
 	return nil, &Error{Op: "decode", Status: ErrInternal, Message: "the decoded size did not settle"}
 }
