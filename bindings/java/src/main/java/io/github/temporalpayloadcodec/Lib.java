@@ -110,6 +110,13 @@ final class Lib {
   static native int tpc_codec_encode_with(
       long codec, long ws, long payloads, long len, long out, long err);
 
+  /** dst: cap writable, initialized bytes; outLen: a size_t slot for the decoded length. */
+  static native int tpc_decode_into(
+      long payloads, long len, long dst, long cap, long outLen, long err);
+
+  static native int tpc_codec_decode_into(
+      long codec, long payloads, long len, long dst, long cap, long outLen, long err);
+
   static native long tpc_workspace_new();
 
   static native void tpc_workspace_free(long ws);

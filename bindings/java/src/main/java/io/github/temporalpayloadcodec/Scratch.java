@@ -15,21 +15,24 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Per-thread native memory for one call: the output and error {@code tpc_buffer}s the library
  * fills, the {@code tpc_slice} an encode result is viewed through, a slot for a built codec
- * pointer, the serialized input, and the thread's {@code tpc_workspace} that encode writes into.
+ * pointer, the serialized input, the thread's {@code tpc_workspace} that encode writes into, and
+ * the output area decode writes into ({@code tpc_codec_decode_into}).
  *
  * <p>The input is serialized straight into this native memory, so the library reads it in place: no
  * Java byte[] is made and JNA copies nothing in. Encode results land in the workspace, whose memory
- * the library keeps between calls: a fresh output per call would be handed back to the kernel by
- * the allocator and faulted in again by the next large call. Memory is reused by the thread's next
- * call; above {@link #RETAIN} bytes (input area or workspace) it is released after the call so one
- * huge batch does not pin memory for the thread's lifetime. The workspace of a thread that ends is
- * freed by a Cleaner, as JNA frees the {@link Memory}.
+ * the library keeps between calls, and decode results in the output area, for the same reason: a
+ * fresh output per call would be handed back to the kernel by the allocator and faulted in again by
+ * the next large call. Memory is reused by the thread's next call; above {@link #RETAIN} bytes
+ * (input area or workspace) it is released after the call so one huge batch does not pin memory for
+ * the thread's lifetime. The workspace of a thread that ends is freed by a Cleaner, as JNA frees
+ * the {@link Memory}.
  */
 final class Scratch {
   static final int OUT = 0; // tpc_buffer {data, len}
   static final int ERR = 16; // tpc_buffer {data, len}
   static final int CODEC = 32; // tpc_codec *
   static final int VIEW = 40; // tpc_slice {data, len}: the workspace's, never freed here
+  static final int DECODED_LEN = 56; // size_t: tpc_codec_decode_into's out_len
   private static final long HEADER = 64;
   private static final long INITIAL = 64 * 1024;
   static final long RETAIN = 4L * 1024 * 1024;
@@ -44,6 +47,7 @@ final class Scratch {
   private ByteBuffer header;
   private ByteBuffer input; // a view of the input area, recreated when the memory grows
   private final Workspace workspace = new Workspace();
+  private Memory output; // decode's output area, allocated on the first decode
 
   private Scratch() {
     allocate(INITIAL);
@@ -76,6 +80,43 @@ final class Scratch {
     header.putLong(ERR, 0).putLong(ERR + 8, 0);
     header.putLong(CODEC, 0);
     header.putLong(VIEW, 0).putLong(VIEW + 8, 0);
+    header.putLong(DECODED_LEN, 0);
+  }
+
+  /** Bytes decode may write into the output area (allocating it on first use). */
+  long outputCapacity() {
+    if (output == null) {
+      allocateOutput(INITIAL);
+    }
+    return output.size();
+  }
+
+  long outputAddress() {
+    return Pointer.nativeValue(output);
+  }
+
+  /** Grows the output area to hold at least size bytes. */
+  void ensureOutput(long size) {
+    long capacity = outputCapacity();
+    if (size > capacity) {
+      output.close();
+      allocateOutput(Math.max(size, Math.min(capacity * 2, RETAIN)));
+    }
+  }
+
+  private void allocateOutput(long size) {
+    output = new Memory(size);
+    // The library writes into it as a Rust slice, which must be initialized memory.
+    output.clear();
+  }
+
+  long decodedLength() {
+    return header.getLong(DECODED_LEN);
+  }
+
+  /** Copies the decoded result out of the output area into a Java array. */
+  byte[] takeDecoded() {
+    return copy(Pointer.nativeValue(output), decodedLength());
   }
 
   /** This thread's tpc_workspace, created on first use. */
@@ -153,8 +194,10 @@ final class Scratch {
   }
 
   private byte[] copy(int slot) {
-    long data = header.getLong(slot);
-    long len = header.getLong(slot + 8);
+    return copy(header.getLong(slot), header.getLong(slot + 8));
+  }
+
+  private static byte[] copy(long data, long len) {
     if (len > Integer.MAX_VALUE - 8) {
       throw new TpcException(
           Status.LIMIT_EXCEEDED.code(), "the result is " + len + " bytes, over a Java array");
@@ -186,9 +229,9 @@ final class Scratch {
   }
 
   /**
-   * Releases an input area grown past RETAIN, after the call that needed it, and after an encode a
-   * workspace grown past it too (the next encode creates a fresh one). Decode leaves the workspace
-   * alone, so it pays no capacity check.
+   * Releases an input area grown past RETAIN, after the call that needed it; after an encode a
+   * workspace grown past it too (the next encode creates a fresh one), after a decode such an
+   * output area. Each call checks only what it can have grown.
    */
   void trim(boolean encoded) {
     if (inputCapacity() > RETAIN) {
@@ -197,6 +240,10 @@ final class Scratch {
     }
     if (encoded && workspaceCapacity() > RETAIN) {
       workspace.free();
+    }
+    if (!encoded && output != null && output.size() > RETAIN) {
+      output.close();
+      output = null;
     }
   }
 

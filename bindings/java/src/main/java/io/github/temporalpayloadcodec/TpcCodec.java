@@ -135,11 +135,7 @@ public final class TpcCodec implements PayloadCodec, AutoCloseable {
                 ? Lib.tpc_encode_with(ws, in, len, view, err)
                 : Lib.tpc_codec_encode_with(codec, ws, in, len, view, err);
       } else {
-        long out = scratch.address(Scratch.OUT);
-        status =
-            handle == null
-                ? Lib.tpc_decode(in, len, out, err)
-                : Lib.tpc_codec_decode(codec, in, len, out, err);
+        status = decodeInto(scratch, codec, in, len, err);
       }
     } finally {
       if (handle != null) {
@@ -152,10 +148,32 @@ public final class TpcCodec implements PayloadCodec, AutoCloseable {
       if (status != 0) {
         throw scratch.takeError(status);
       }
-      return encode ? scratch.takeView() : scratch.takeOutput();
+      return encode ? scratch.takeView() : scratch.takeDecoded();
     } finally {
       scratch.trim(encode);
     }
+  }
+
+  /**
+   * Decodes into the thread's output area with {@code tpc_codec_decode_into}: usually one call, as
+   * the area is reused; when it is too small the library reports the size to grow to (at most two
+   * retries by its contract: nested layers can hide the size from the headers).
+   */
+  private int decodeInto(Scratch scratch, long codec, long in, long len, long err) {
+    long outLen = scratch.address(Scratch.DECODED_LEN);
+    for (int attempt = 0; attempt < 4; attempt++) {
+      long cap = scratch.outputCapacity();
+      long dst = scratch.outputAddress();
+      int status =
+          handle == null
+              ? Lib.tpc_decode_into(in, len, dst, cap, outLen, err)
+              : Lib.tpc_codec_decode_into(codec, in, len, dst, cap, outLen, err);
+      if (status != 0 || scratch.decodedLength() <= cap) {
+        return status;
+      }
+      scratch.ensureOutput(scratch.decodedLength());
+    }
+    throw new TpcException(Status.INTERNAL.code(), "the decoded size did not settle");
   }
 
   private static List<Payload> parse(byte[] serialized) {

@@ -77,10 +77,14 @@ class MemoryTest {
     assertEquals(medium, codec.decode(codec.encode(medium)));
     long grown = scratch.inputCapacity();
     assertTrue(grown >= 200_000 && grown <= Scratch.RETAIN, "capacity " + grown);
+    // Decode's output area grew to the decoded batch (past its initial 64 KiB) and stays.
+    long output = scratch.outputCapacity();
+    assertTrue(output >= 200_000 && output <= Scratch.RETAIN, "output area " + output);
 
     List<Payload> huge = List.of(Fixtures.order(2, 5 << 20), Fixtures.json("\"after\""));
     assertEquals(huge, codec.decode(codec.encode(huge)));
     assertTrue(scratch.inputCapacity() <= Scratch.RETAIN, "kept " + scratch.inputCapacity());
+    assertTrue(scratch.outputCapacity() <= Scratch.RETAIN, "kept " + scratch.outputCapacity());
     byte[] serialized = Fixtures.serialize(huge);
     assertArrayEquals(serialized, codec.decodeSerialized(codec.encodeSerialized(serialized)));
     assertTrue(scratch.inputCapacity() <= Scratch.RETAIN, "kept " + scratch.inputCapacity());
