@@ -422,6 +422,7 @@ def run_demo(demo: Demo) -> None:
     print(table(rows, ["decoded by", "result"]))
 
     matrix(demo)
+    same_bytes_and_empty_variables(demo)
     wrong_keys(demo)
 
 
@@ -467,6 +468,33 @@ def matrix(demo: Demo) -> None:
             row.append("ok" if good else "FAIL")
         rows.append(row)
     print(table(rows, ["encoded by \\ decoded by", *langs]))
+
+
+def same_bytes_and_empty_variables(demo: Demo) -> None:
+    """Without a key every tool writes the reference snappy codec's bytes: the same bytes in
+    every language. An empty TPC_KEY_HEX or TPC_KEY_ID counts as unset in every tool."""
+    plain = Payloads(payloads=default_converter().payload_converter.to_payloads([ORDER, "x" * 300])).SerializeToString()
+    print("\nSame bytes everywhere: each tool's unencrypted encoding, and empty variables as unset")
+    outputs = {}
+    for lang in TOOLS:
+        out = demo.tool(lang, "encode", plain, TPC_KEY_HEX="", TPC_KEY_ID="")
+        demo.expect(
+            out.returncode == 0, f"{lang} encodes with TPC_KEY_HEX empty: {out.stderr.decode(errors='replace').strip()}"
+        )
+        outputs[lang] = out.stdout
+        keyed = demo.tool(lang, "encode", plain, TPC_KEY_ID="")
+        demo.expect(
+            keyed.returncode == 0,
+            f"{lang} encodes with TPC_KEY_ID empty: {keyed.stderr.decode(errors='replace').strip()}",
+        )
+        if keyed.returncode == 0:
+            key_id = Payloads.FromString(keyed.stdout).payloads[0].metadata.get("encryption-key-id")
+            demo.expect(key_id == KEY_ID.encode(), f"{lang} treats an empty TPC_KEY_ID as unset (key id {key_id!r})")
+    first = outputs["C"]
+    rows = [[lang, f"{len(out)} bytes", "identical" if out == first else "DIFFERENT"] for lang, out in outputs.items()]
+    for lang, out in outputs.items():
+        demo.expect(out == first, f"{lang}'s unencrypted encoding is byte-identical to C's")
+    print(table(rows, ["language", "encoded", "vs C"]))
 
 
 def wrong_keys(demo: Demo) -> None:

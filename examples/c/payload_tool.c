@@ -51,7 +51,7 @@ static int build_codec(tpc_codec **codec) {
         /* A failed setter poisons the builder; tpc_codec_build reports it with a message. */
         (void)tpc_codec_builder_set_compression(b, algorithm);
     }
-    if (key_hex) {
+    if (key_hex && *key_hex) { /* empty means unset, as in every language's tool */
         uint8_t key[32];
         size_t i;
         if (strlen(key_hex) != 2 * sizeof key) {
@@ -68,7 +68,7 @@ static int build_codec(tpc_codec **codec) {
             }
             key[i] = (uint8_t)(hi * 16 + lo);
         }
-        if (!key_id) key_id = "demo-key";
+        if (!key_id || !*key_id) key_id = "demo-key";
         (void)tpc_codec_builder_add_key(b, key_id, key, sizeof key);
         (void)tpc_codec_builder_set_encryption_key(b, key_id);
         memset(key, 0, sizeof key);

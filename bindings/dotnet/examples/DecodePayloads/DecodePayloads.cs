@@ -43,9 +43,13 @@ public static class DecodePayloads
                     return 2;
                 }
 
-                codec = TpcCodec.CreateBuilder()
-                    .AddKey(Environment.GetEnvironmentVariable("TPC_KEY_ID") ?? "demo-key", key)
-                    .Build();
+                // Empty means unset, as in every language's tool.
+                string keyId = Environment.GetEnvironmentVariable("TPC_KEY_ID");
+                if (string.IsNullOrEmpty(keyId))
+                {
+                    keyId = "demo-key";
+                }
+                codec = TpcCodec.CreateBuilder().AddKey(keyId, key).Build();
                 Array.Clear(key, 0, key.Length);
             }
 

@@ -49,7 +49,7 @@ public static class PayloadTool
         }
 
         string keyHex = Environment.GetEnvironmentVariable("TPC_KEY_HEX");
-        if (keyHex != null)
+        if (!string.IsNullOrEmpty(keyHex))
         {
             byte[] key = ExampleInput.ParseKey(keyHex);
             if (key == null)
@@ -58,7 +58,12 @@ public static class PayloadTool
                 return 2;
             }
 
-            string keyId = Environment.GetEnvironmentVariable("TPC_KEY_ID") ?? "demo-key";
+            // Empty means unset, as in every language's tool.
+            string keyId = Environment.GetEnvironmentVariable("TPC_KEY_ID");
+            if (string.IsNullOrEmpty(keyId))
+            {
+                keyId = "demo-key";
+            }
             builder.AddKey(keyId, key).WithEncryptionKey(keyId);
             Array.Clear(key, 0, key.Length);
         }

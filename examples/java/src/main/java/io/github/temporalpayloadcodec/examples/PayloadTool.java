@@ -97,7 +97,7 @@ public final class PayloadTool {
       } catch (IllegalArgumentException e) {
         throw new UsageException(e.getMessage());
       }
-      String id = System.getenv().getOrDefault("TPC_KEY_ID", "demo-key");
+      String id = Demo.env(System.getenv(), "TPC_KEY_ID", "demo-key");
       builder.addKey(id, key).encryptionKeyId(id);
     }
     return builder.build();
