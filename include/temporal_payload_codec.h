@@ -228,7 +228,33 @@ tpc_status tpc_codec_encode_with(const struct tpc_codec *codec,
                                  struct tpc_slice *out,
                                  struct tpc_buffer *err);
 
-// A new, empty workspace for `tpc_codec_encode_with`. It holds the memory of its largest
+// Scatter-gather encode with the default codec into `ws`'s memory: see
+// `tpc_codec_encode_payloads_with`.
+//
+// # Safety
+// As for `tpc_codec_encode_payloads_with`.
+tpc_status tpc_encode_payloads_with(struct tpc_workspace *ws,
+                                    const struct tpc_slice *payloads,
+                                    size_t count,
+                                    struct tpc_slice *out,
+                                    struct tpc_buffer *err);
+
+// `tpc_codec_encode_payloads` (one serialized Payload per slice) into the workspace's
+// memory, as `tpc_codec_encode_with` does for a framed batch: on `TPC_OK`, `*out` views the
+// result until the next call with `ws` or its free.
+//
+// # Safety
+// `codec` must be NULL or a live codec; `ws` NULL or a live workspace no other call is using;
+// `payloads` as for `tpc_codec_encode_payloads`; `out` NULL or a writable `tpc_slice`; `err`
+// NULL or writable.
+tpc_status tpc_codec_encode_payloads_with(const struct tpc_codec *codec,
+                                          struct tpc_workspace *ws,
+                                          const struct tpc_slice *payloads,
+                                          size_t count,
+                                          struct tpc_slice *out,
+                                          struct tpc_buffer *err);
+
+// A new, empty workspace for `tpc_codec_encode_with` and `tpc_codec_encode_payloads_with`. It holds the memory of its largest
 // result until `tpc_workspace_free`, so free one that served an unusually large batch.
 struct tpc_workspace *tpc_workspace_new(void);
 

@@ -278,20 +278,26 @@ impl Codec {
     /// [`Codec::encode`] gives for the framed batch (up to encryption's random nonces).
     /// Every part is checked to be a well-formed `Payload`; an error names its index.
     pub fn encode_payloads(&self, payloads: &[&[u8]]) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.encode_payloads_into(payloads, &mut Scratch::default(), &mut out)?;
+        Ok(out)
+    }
+
+    /// Encodes like [`Codec::encode_payloads`] into `ws`'s memory, reused from call to call.
+    /// The result stays valid until `ws` is used again.
+    pub fn encode_payloads_with<'w>(&self, ws: &'w mut Workspace, payloads: &[&[u8]]) -> Result<&'w [u8]> {
+        ws.out.clear();
+        self.encode_payloads_into(payloads, &mut ws.scratch, &mut ws.out)?;
+        Ok(&ws.out)
+    }
+
+    fn encode_payloads_into(&self, payloads: &[&[u8]], s: &mut Scratch, out: &mut Vec<u8>) -> Result<()> {
         let mut framed_len = 0;
         for (i, payload) in payloads.iter().enumerate() {
             PayloadView::parse(payload).map_err(|e| e.at_payload(i))?;
             framed_len += wire::payloads_entry_size(payload.len());
         }
-        let mut out = Vec::new();
-        self.encode_each(
-            framed_len,
-            payloads.iter().copied(),
-            payloads.len(),
-            &mut Scratch::default(),
-            &mut out,
-        )?;
-        Ok(out)
+        self.encode_each(framed_len, payloads.iter().copied(), payloads.len(), s, out)
     }
 
     /// The encode loop behind every entry point: `payloads` are `count` validated serialized

@@ -251,6 +251,36 @@ pub unsafe extern "C" fn tpc_codec_decode(
     }
 }
 
+/// Borrows a `tpc_slice` array as the parts of a scatter-gather encode.
+///
+/// # Safety
+/// `payloads` must be NULL or point to `count` readable `tpc_slice`s, each of which must be
+/// `(NULL, 0)` or point to `len` readable bytes, all valid and unmodified for the returned
+/// lifetime.
+unsafe fn parts<'a>(payloads: *const tpc_slice, count: usize) -> Result<Vec<&'a [u8]>, Error> {
+    let slices: &[tpc_slice] = match (payloads.is_null(), count) {
+        (true, 0) => &[],
+        (true, _) => return Err(null("payloads array with a non-zero count")),
+        // SAFETY: non-NULL, and by contract `count` readable tpc_slices, valid and
+        // unmodified for the returned lifetime.
+        (false, _) => unsafe { std::slice::from_raw_parts(payloads, count) },
+    };
+    slices
+        .iter()
+        .enumerate()
+        .map(|(i, slice)| {
+            // SAFETY: by contract each slice is (NULL, 0) or `len` readable bytes that stay
+            // valid and unmodified for the returned lifetime, which is all `input` needs.
+            unsafe { input(slice.data, slice.len) }.map_err(|_| {
+                Error::new(
+                    ErrorKind::NullArgument,
+                    format!("payload {i}: data pointer with a non-zero length is NULL"),
+                )
+            })
+        })
+        .collect()
+}
+
 /// Shared body of the two scatter-gather encode exports.
 ///
 /// # Safety
@@ -268,27 +298,8 @@ unsafe fn run_encode_payloads(
         if out.is_null() {
             return Err(null("out"));
         }
-        let slices: &[tpc_slice] = match (payloads.is_null(), count) {
-            (true, 0) => &[],
-            (true, _) => return Err(null("payloads array with a non-zero count")),
-            // SAFETY: non-NULL, and by contract `count` readable tpc_slices, valid and
-            // unmodified for the duration of this call.
-            (false, _) => unsafe { std::slice::from_raw_parts(payloads, count) },
-        };
-        let parts = slices
-            .iter()
-            .enumerate()
-            .map(|(i, slice)| {
-                // SAFETY: by contract each slice is (NULL, 0) or `len` readable bytes that
-                // stay valid and unmodified during this call, which is all `input` needs.
-                unsafe { input(slice.data, slice.len) }.map_err(|_| {
-                    Error::new(
-                        ErrorKind::NullArgument,
-                        format!("payload {i}: data pointer with a non-zero length is NULL"),
-                    )
-                })
-            })
-            .collect::<Result<Vec<&[u8]>, Error>>()?;
+        // SAFETY: forwarded from this function's contract.
+        let parts = unsafe { parts(payloads, count) }?;
         let result = codec.encode_payloads(&parts)?;
         // SAFETY: `out` is non-NULL (checked) and the caller passed it as writable.
         unsafe { out.write(to_buffer(result)) };
@@ -426,16 +437,21 @@ pub unsafe extern "C" fn tpc_codec_decode_into(
     }
 }
 
-/// Shared body of the two encode-with-workspace exports.
+/// The input of an encode: a framed `Payloads`, or scatter-gather parts.
+enum Batch {
+    Framed(*const u8, usize),
+    Parts(*const tpc_slice, usize),
+}
+
+/// Shared body of the four encode-with-workspace exports.
 ///
 /// # Safety
-/// As for `input`; `ws` must be NULL or a live workspace no other call is using; `out` NULL or
-/// writable.
+/// As for `input` (framed) or `parts` (scatter-gather); `ws` must be NULL or a live workspace
+/// no other call is using; `out` NULL or writable.
 unsafe fn run_encode_with(
     codec: &Codec,
     ws: *mut tpc_workspace,
-    payloads: *const u8,
-    len: usize,
+    batch: Batch,
     out: *mut tpc_slice,
     err: *mut tpc_buffer,
 ) -> tpc_status {
@@ -445,9 +461,16 @@ unsafe fn run_encode_with(
         }
         // SAFETY: a non-NULL `ws` is a live workspace that, by contract, no other call uses now.
         let ws = unsafe { ws.as_mut() }.ok_or_else(|| null("workspace"))?;
-        // SAFETY: forwarded from the exported function's contract.
-        let bytes = unsafe { input(payloads, len) }?;
-        let result = codec.encode_with(&mut ws.inner, bytes)?;
+        let result = match batch {
+            // SAFETY: forwarded from the exported function's contract.
+            Batch::Framed(payloads, len) => {
+                codec.encode_with(&mut ws.inner, unsafe { input(payloads, len) }?)?
+            }
+            // SAFETY: forwarded from the exported function's contract.
+            Batch::Parts(payloads, count) => {
+                codec.encode_payloads_with(&mut ws.inner, &unsafe { parts(payloads, count) }?)?
+            }
+        };
         let view = match result.len() {
             0 => tpc_slice {
                 data: ptr::null(),
@@ -477,7 +500,7 @@ pub unsafe extern "C" fn tpc_encode_with(
     err: *mut tpc_buffer,
 ) -> tpc_status {
     // SAFETY: same contract as this function's.
-    unsafe { run_encode_with(&Codec::default(), ws, payloads, len, out, err) }
+    unsafe { run_encode_with(&Codec::default(), ws, Batch::Framed(payloads, len), out, err) }
 }
 
 /// Encodes like `tpc_codec_encode`, into memory the workspace `ws` keeps from call to call:
@@ -502,12 +525,54 @@ pub unsafe extern "C" fn tpc_codec_encode_with(
     // SAFETY: a non-NULL `codec` is a live tpc_codec by contract, only read (it is immutable).
     match unsafe { codec.as_ref() } {
         // SAFETY: same contract as this function's.
-        Some(c) => unsafe { run_encode_with(&c.inner, ws, payloads, len, out, err) },
+        Some(c) => unsafe { run_encode_with(&c.inner, ws, Batch::Framed(payloads, len), out, err) },
         None => write_error(err, &null("codec")),
     }
 }
 
-/// A new, empty workspace for `tpc_codec_encode_with`. It holds the memory of its largest
+/// Scatter-gather encode with the default codec into `ws`'s memory: see
+/// `tpc_codec_encode_payloads_with`.
+///
+/// # Safety
+/// As for `tpc_codec_encode_payloads_with`.
+#[no_mangle]
+pub unsafe extern "C" fn tpc_encode_payloads_with(
+    ws: *mut tpc_workspace,
+    payloads: *const tpc_slice,
+    count: usize,
+    out: *mut tpc_slice,
+    err: *mut tpc_buffer,
+) -> tpc_status {
+    // SAFETY: same contract as this function's.
+    unsafe { run_encode_with(&Codec::default(), ws, Batch::Parts(payloads, count), out, err) }
+}
+
+/// `tpc_codec_encode_payloads` (one serialized Payload per slice) into the workspace's
+/// memory, as `tpc_codec_encode_with` does for a framed batch: on `TPC_OK`, `*out` views the
+/// result until the next call with `ws` or its free.
+///
+/// # Safety
+/// `codec` must be NULL or a live codec; `ws` NULL or a live workspace no other call is using;
+/// `payloads` as for `tpc_codec_encode_payloads`; `out` NULL or a writable `tpc_slice`; `err`
+/// NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn tpc_codec_encode_payloads_with(
+    codec: *const tpc_codec,
+    ws: *mut tpc_workspace,
+    payloads: *const tpc_slice,
+    count: usize,
+    out: *mut tpc_slice,
+    err: *mut tpc_buffer,
+) -> tpc_status {
+    // SAFETY: a non-NULL `codec` is a live tpc_codec by contract, only read (it is immutable).
+    match unsafe { codec.as_ref() } {
+        // SAFETY: same contract as this function's.
+        Some(c) => unsafe { run_encode_with(&c.inner, ws, Batch::Parts(payloads, count), out, err) },
+        None => write_error(err, &null("codec")),
+    }
+}
+
+/// A new, empty workspace for `tpc_codec_encode_with` and `tpc_codec_encode_payloads_with`. It holds the memory of its largest
 /// result until `tpc_workspace_free`, so free one that served an unusually large batch.
 #[no_mangle]
 pub extern "C" fn tpc_workspace_new() -> *mut tpc_workspace {
