@@ -215,7 +215,7 @@ tpc_status tpc_encode_with(struct tpc_workspace *ws,
 // on `TPC_OK`, `*out` views the result, valid until the next call with `ws` or
 // `tpc_workspace_free(ws)`; it is not freed by the caller. The bytes are the same as
 // `tpc_codec_encode` gives. Why: a fresh output per call for a large batch costs fresh pages,
-// which the allocator returns to the kernel and the next call faults in again (about a fifth
+// which the allocator returns to the kernel and the next call faults in again (about a sixth
 // of a 1 MiB payload's encode). The codec is shared as usual; `ws` serves one call at a time.
 //
 // # Safety

@@ -187,7 +187,7 @@ impl fmt::Debug for Codec {
 ///
 /// Why: encoding a large batch allocates an output about the batch's size. With a fresh one
 /// per call, glibc hands large freed blocks back to the kernel and every call faults the pages
-/// in again (about 20% of a 1 MiB payload's encode, measured from Go). A workspace keeps its
+/// in again (about a sixth of a 1 MiB payload's encode, measured from Go). A workspace keeps its
 /// largest output's memory until it is dropped, so drop one that served an unusually large batch.
 #[derive(Default)]
 pub struct Workspace {

@@ -375,7 +375,7 @@ func (c *Codec) callPtr(op string, p *C.uint8_t, n int) ([]*commonpb.Payload, er
 
 // workspace is a C tpc_workspace: the memory the library encodes into, kept from call to
 // call. With a fresh library buffer per call, glibc hands a large batch's freed output back to
-// the kernel and the next call faults the pages in again, about a fifth of a 1 MiB encode.
+// the kernel and the next call faults the pages in again, about a sixth of a 1 MiB encode.
 // Any codec may use any workspace, one call at a time, so one pool serves the package.
 type workspace struct {
 	ptr     *C.tpc_workspace
