@@ -718,26 +718,17 @@ fn encode_payloads_null_and_malformed_parts() {
     unsafe { tpc_codec_free(codec) };
 }
 
-/// Encodes through `tpc_codec_encode_with` (or `tpc_encode_with` for a NULL codec), copying the
-/// view out before the workspace is used again.
-fn encode_with(
-    codec: *const tpc_codec,
-    ws: *mut tpc_workspace,
-    input: &[u8],
+/// Runs one encode-into-a-workspace call, `call(out, err)`, and copies the viewed result out
+/// before the workspace is used again.
+fn take_view(
+    call: impl FnOnce(&mut tpc_slice, &mut tpc_buffer) -> tpc_status,
 ) -> Result<Vec<u8>, (tpc_status, String)> {
     let mut out = tpc_slice {
         data: ptr::null(),
         len: 0,
     };
     let mut err = empty();
-    // SAFETY: a live codec (or NULL), a live workspace used by this call only, valid input.
-    let st = unsafe {
-        if codec.is_null() {
-            tpc_encode_with(ws, input.as_ptr(), input.len(), &mut out, &mut err)
-        } else {
-            tpc_codec_encode_with(codec, ws, input.as_ptr(), input.len(), &mut out, &mut err)
-        }
-    };
+    let st = call(&mut out, &mut err);
     if st != TPC_OK {
         return Err((st, message(&mut err)));
     }
@@ -749,34 +740,37 @@ fn encode_with(
     Ok(unsafe { std::slice::from_raw_parts(out.data, out.len) }.to_vec())
 }
 
+/// Encodes through `tpc_codec_encode_with` (or `tpc_encode_with` for a NULL codec).
+fn encode_with(
+    codec: *const tpc_codec,
+    ws: *mut tpc_workspace,
+    input: &[u8],
+) -> Result<Vec<u8>, (tpc_status, String)> {
+    // SAFETY: a live codec (or NULL), a live workspace used by this call only, valid input.
+    take_view(|out, err| unsafe {
+        if codec.is_null() {
+            tpc_encode_with(ws, input.as_ptr(), input.len(), out, err)
+        } else {
+            tpc_codec_encode_with(codec, ws, input.as_ptr(), input.len(), out, err)
+        }
+    })
+}
+
 /// Scatter-gather encodes through `tpc_codec_encode_payloads_with` (or the default codec's
-/// function for a NULL codec), copying the view out.
+/// function for a NULL codec).
 fn encode_parts_with(
     codec: *const tpc_codec,
     ws: *mut tpc_workspace,
     parts: &[tpc_slice],
 ) -> Result<Vec<u8>, (tpc_status, String)> {
-    let mut out = tpc_slice {
-        data: ptr::null(),
-        len: 0,
-    };
-    let mut err = empty();
     // SAFETY: a live codec (or NULL), a live workspace used by this call only, valid slices.
-    let st = unsafe {
+    take_view(|out, err| unsafe {
         if codec.is_null() {
-            tpc_encode_payloads_with(ws, parts.as_ptr(), parts.len(), &mut out, &mut err)
+            tpc_encode_payloads_with(ws, parts.as_ptr(), parts.len(), out, err)
         } else {
-            tpc_codec_encode_payloads_with(codec, ws, parts.as_ptr(), parts.len(), &mut out, &mut err)
+            tpc_codec_encode_payloads_with(codec, ws, parts.as_ptr(), parts.len(), out, err)
         }
-    };
-    if st != TPC_OK {
-        return Err((st, message(&mut err)));
-    }
-    if out.data.is_null() {
-        return Ok(Vec::new());
-    }
-    // SAFETY: on success `out` views `len` bytes of the workspace, valid until its next use.
-    Ok(unsafe { std::slice::from_raw_parts(out.data, out.len) }.to_vec())
+    })
 }
 
 fn zlib_codec(level: u32) -> *mut tpc_codec {
