@@ -12,15 +12,11 @@ use std::time::Instant;
 
 /// The serialized payloads of a serialized `Payloads`, cut into framing-sized pieces.
 fn chunks(batch: &[u8]) -> Vec<Vec<u8>> {
-    let mut rest = batch;
-    let mut out = Vec::new();
-    while !rest.is_empty() {
-        rest = &rest[1..];
-        let len = prost::encoding::decode_varint(&mut rest).expect("a Payloads element") as usize;
-        out.extend(rest[..len].chunks(65536).map(<[u8]>::to_vec));
-        rest = &rest[len..];
-    }
-    out
+    let payloads = temporal_payload_codec::wire::split_payloads(batch).expect("a Payloads");
+    payloads
+        .iter()
+        .flat_map(|&(payload, _)| payload.chunks(65536).map(<[u8]>::to_vec))
+        .collect()
 }
 
 fn main() {

@@ -136,6 +136,23 @@ fn null(what: &str) -> Error {
     Error::new(ErrorKind::NullArgument, format!("{what} is NULL"))
 }
 
+/// Runs `f` on the codec behind `codec`, or reports a NULL one through `err`: the shared
+/// front of every `tpc_codec_*` call.
+///
+/// # Safety
+/// `codec` must be NULL or a live codec from `tpc_codec_build`.
+unsafe fn with_codec(
+    codec: *const tpc_codec,
+    err: *mut tpc_buffer,
+    f: impl FnOnce(&Codec) -> tpc_status,
+) -> tpc_status {
+    // SAFETY: a non-NULL `codec` is a live tpc_codec by contract, only read (it is immutable).
+    match unsafe { codec.as_ref() } {
+        Some(c) => f(&c.inner),
+        None => write_error(err, &null("codec")),
+    }
+}
+
 /// Borrows `(ptr, len)` as a slice: `(NULL, 0)` is empty, `(NULL, n > 0)` is an error.
 ///
 /// # Safety
@@ -223,12 +240,8 @@ pub unsafe extern "C" fn tpc_codec_encode(
     out: *mut tpc_buffer,
     err: *mut tpc_buffer,
 ) -> tpc_status {
-    // SAFETY: a non-NULL `codec` is a live tpc_codec by contract, only read (it is immutable).
-    match unsafe { codec.as_ref() } {
-        // SAFETY: same contract as this function's.
-        Some(c) => unsafe { run(&c.inner, true, payloads, len, out, err) },
-        None => write_error(err, &null("codec")),
-    }
+    // SAFETY: same contract as this function's.
+    unsafe { with_codec(codec, err, |c| run(c, true, payloads, len, out, err)) }
 }
 
 /// Decodes a serialized Payloads with `codec` into `*out`. Thread-safe.
@@ -243,12 +256,8 @@ pub unsafe extern "C" fn tpc_codec_decode(
     out: *mut tpc_buffer,
     err: *mut tpc_buffer,
 ) -> tpc_status {
-    // SAFETY: a non-NULL `codec` is a live tpc_codec by contract, only read (it is immutable).
-    match unsafe { codec.as_ref() } {
-        // SAFETY: same contract as this function's.
-        Some(c) => unsafe { run(&c.inner, false, payloads, len, out, err) },
-        None => write_error(err, &null("codec")),
-    }
+    // SAFETY: same contract as this function's.
+    unsafe { with_codec(codec, err, |c| run(c, false, payloads, len, out, err)) }
 }
 
 /// Borrows a `tpc_slice` array as the parts of a scatter-gather encode.
@@ -342,12 +351,8 @@ pub unsafe extern "C" fn tpc_codec_encode_payloads(
     out: *mut tpc_buffer,
     err: *mut tpc_buffer,
 ) -> tpc_status {
-    // SAFETY: a non-NULL `codec` is a live tpc_codec by contract, only read (it is immutable).
-    match unsafe { codec.as_ref() } {
-        // SAFETY: same contract as this function's.
-        Some(c) => unsafe { run_encode_payloads(&c.inner, payloads, count, out, err) },
-        None => write_error(err, &null("codec")),
-    }
+    // SAFETY: same contract as this function's.
+    unsafe { with_codec(codec, err, |c| run_encode_payloads(c, payloads, count, out, err)) }
 }
 
 /// Shared body of the two decode-into exports.
@@ -429,11 +434,11 @@ pub unsafe extern "C" fn tpc_codec_decode_into(
     out_len: *mut usize,
     err: *mut tpc_buffer,
 ) -> tpc_status {
-    // SAFETY: a non-NULL `codec` is a live tpc_codec by contract, only read (it is immutable).
-    match unsafe { codec.as_ref() } {
-        // SAFETY: same contract as this function's.
-        Some(c) => unsafe { run_decode_into(&c.inner, payloads, len, dst, dst_cap, out_len, err) },
-        None => write_error(err, &null("codec")),
+    // SAFETY: same contract as this function's.
+    unsafe {
+        with_codec(codec, err, |c| {
+            run_decode_into(c, payloads, len, dst, dst_cap, out_len, err)
+        })
     }
 }
 
@@ -522,11 +527,11 @@ pub unsafe extern "C" fn tpc_codec_encode_with(
     out: *mut tpc_slice,
     err: *mut tpc_buffer,
 ) -> tpc_status {
-    // SAFETY: a non-NULL `codec` is a live tpc_codec by contract, only read (it is immutable).
-    match unsafe { codec.as_ref() } {
-        // SAFETY: same contract as this function's.
-        Some(c) => unsafe { run_encode_with(&c.inner, ws, Batch::Framed(payloads, len), out, err) },
-        None => write_error(err, &null("codec")),
+    // SAFETY: same contract as this function's.
+    unsafe {
+        with_codec(codec, err, |c| {
+            run_encode_with(c, ws, Batch::Framed(payloads, len), out, err)
+        })
     }
 }
 
@@ -564,11 +569,11 @@ pub unsafe extern "C" fn tpc_codec_encode_payloads_with(
     out: *mut tpc_slice,
     err: *mut tpc_buffer,
 ) -> tpc_status {
-    // SAFETY: a non-NULL `codec` is a live tpc_codec by contract, only read (it is immutable).
-    match unsafe { codec.as_ref() } {
-        // SAFETY: same contract as this function's.
-        Some(c) => unsafe { run_encode_with(&c.inner, ws, Batch::Parts(payloads, count), out, err) },
-        None => write_error(err, &null("codec")),
+    // SAFETY: same contract as this function's.
+    unsafe {
+        with_codec(codec, err, |c| {
+            run_encode_with(c, ws, Batch::Parts(payloads, count), out, err)
+        })
     }
 }
 
