@@ -370,7 +370,7 @@ func (c *Codec) callPtr(op string, p *C.uint8_t, n int) ([]*commonpb.Payload, er
 	result := make([]byte, len(src))
 	copy(result, src)
 	w.release()
-	return parseResult(op, result)
+	return parseResult(op, result, false)
 }
 
 // workspace is a C tpc_workspace: the memory the library encodes into, kept from call to
@@ -409,52 +409,44 @@ func (w *workspace) release() {
 // and then costs a fresh allocation and a copy on top. The caller holds c.mu.
 func (c *Codec) decodeInto(p *C.uint8_t, n int) ([]*commonpb.Payload, error) {
 	if n > scratchDecodeInput {
-		return c.decodeDirect(p, n)
+		// A size query, then a decode into a Go buffer of that size, which the payloads
+		// alias: no library-owned buffer and no copy.
+		out, err := c.decodeUntilFits(p, n, nil, func(size int) []byte { return make([]byte, size) })
+		if err != nil {
+			return nil, err
+		}
+		return parseResult("decode", out, false)
 	}
-	return c.decodeViaScratch(p, n)
+	// Through a pooled scratch buffer, usually in one call, then copied out with make+copy
+	// (no zeroing): whole when small, else each payload into its own allocation. Instead of a
+	// size query, a decode and a fresh zeroed large object per batch, that is one call and
+	// small-object allocations; the benchmark shows no clear change in time at 16 x 4 KiB
+	// (see BENCHMARKS.md), but each payload keeps only its own memory alive, not the batch's.
+	scratch := decodeScratch.Get().(*[]byte)
+	defer putDecodeScratch(scratch)
+	out, err := c.decodeUntilFits(p, n, *scratch, func(size int) []byte {
+		*scratch = make([]byte, size)
+		return *scratch
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(out) <= smallResult {
+		return parseResult("decode", append([]byte(nil), out...), false)
+	}
+	return parseResult("decode", out, true)
 }
 
 // Inputs up to this size decode via the pooled scratch buffer.
 const scratchDecodeInput = 256 << 10
 
-// decodeViaScratch decodes into a pooled scratch buffer, usually in one call (a too small
-// scratch gets the size to grow to), then copies the payloads out: the whole result into one
-// allocation when it is small, otherwise each payload into its own, with make+copy (no
-// zeroing). Instead of a size query, a decode and a fresh zeroed large object per batch, that
-// is one call and small-object allocations; the benchmark shows no clear change in time at
-// 16 x 4 KiB (see BENCHMARKS.md), but each payload now keeps only its own memory alive rather
-// than the whole batch's.
-func (c *Codec) decodeViaScratch(p *C.uint8_t, n int) ([]*commonpb.Payload, error) {
-	scratch := decodeScratch.Get().(*[]byte)
-	defer putDecodeScratch(scratch)
-	// Three calls suffice by the library's contract (decode, retry, one more retry when
-	// nested layers hid the size); the bound only turns a library bug into an error.
-	for range 4 {
-		dst := *scratch
-		r := C.tpcgo_decode_into(c.ptr, p, C.size_t(n), (*C.uint8_t)(unsafe.Pointer(&dst[0])), C.size_t(len(dst)))
-		runtime.KeepAlive(c)
-		if r.status != C.TPC_OK {
-			return nil, newError("decode", r.status, &r.err)
-		}
-		size := int(r.len)
-		if size <= len(dst) {
-			if size <= smallResult {
-				// One small allocation for the batch; make+copy does not zero it first.
-				return parseResult("decode", append([]byte(nil), dst[:size]...))
-			}
-			return parseResultCopied(dst[:size])
-		}
-		*scratch = make([]byte, size)
-	}
-	return nil, &Error{Op: "decode", Status: ErrInternal, Message: "the decoded size did not settle"}
-}
-
-// decodeDirect asks for the decoded size (read from the headers, no decoding, for snappy and
-// encrypted payloads), then decodes into a Go buffer of that size, which the payloads alias:
-// no library-owned buffer and no copy. zlib and nested layers can need a retry more (the
-// library then learns the exact size).
-func (c *Codec) decodeDirect(p *C.uint8_t, n int) ([]*commonpb.Payload, error) {
-	var dst []byte
+// decodeUntilFits calls tpc_codec_decode_into with dst, and again with grow(size) while the
+// library reports a larger result (an empty dst asks for the size; zlib and nested layers can
+// need a retry more, the library then learning the exact size). It returns the result, a
+// prefix of the last buffer.
+func (c *Codec) decodeUntilFits(p *C.uint8_t, n int, dst []byte, grow func(size int) []byte) ([]byte, error) {
+	// Three calls suffice by the library's contract; the bound only turns a library bug
+	// into an error rather than a loop.
 	for range 4 {
 		var d *C.uint8_t
 		if len(dst) > 0 {
@@ -468,10 +460,9 @@ func (c *Codec) decodeDirect(p *C.uint8_t, n int) ([]*commonpb.Payload, error) {
 		}
 		size := int(r.len)
 		if size <= len(dst) {
-			return parseResult("decode", dst[:size])
+			return dst[:size], nil
 		}
-		// Fresh memory each time: the parsed payloads keep subslices of it.
-		dst = make([]byte, size)
+		dst = grow(size)
 	}
 	return nil, &Error{Op: "decode", Status: ErrInternal, Message: "the decoded size did not settle"}
 }
@@ -492,23 +483,13 @@ func putDecodeScratch(b *[]byte) {
 	}
 }
 
-// parseResult parses the library's serialized Payloads output into payloads whose data and
-// metadata values are subslices of out.
-func parseResult(op string, out []byte) ([]*commonpb.Payload, error) {
-	payloads, err := parsePayloadsInto(out)
+// parseResult parses the library's serialized Payloads output. Data and metadata values are
+// subslices of out, or with copyEach (out is reused memory) of a copy of each payload's bytes.
+func parseResult(op string, out []byte, copyEach bool) ([]*commonpb.Payload, error) {
+	payloads, err := parseBatch(out, copyEach)
 	if err != nil {
 		// The library returned bytes that do not parse: a bug on one side or the other.
 		return nil, &Error{Op: op, Status: ErrInternal, Message: "parse the library's output: " + err.Error()}
-	}
-	return payloads, nil
-}
-
-// parseResultCopied is parseResult for a result in reused memory: each payload is copied into
-// an allocation of its own first, and its fields alias that copy.
-func parseResultCopied(out []byte) ([]*commonpb.Payload, error) {
-	payloads, err := parsePayloadsCopied(out)
-	if err != nil {
-		return nil, &Error{Op: "decode", Status: ErrInternal, Message: "parse the library's output: " + err.Error()}
 	}
 	return payloads, nil
 }

@@ -70,19 +70,11 @@ func payloadSize(p *commonpb.Payload) int {
 	return n
 }
 
-// parsePayloadsInto parses serialized Payloads. buf must be Go memory that the result may keep:
-// data and metadata values are capacity-limited subslices of it, so the batch costs one copy
-// of the library's output (done by the caller) and no copy per field.
-func parsePayloadsInto(buf []byte) ([]*commonpb.Payload, error) {
-	return parseBatch(buf, false)
-}
-
-// parsePayloadsCopied parses serialized Payloads from memory the result may not keep: each
-// payload's bytes are first copied into an allocation of its own, which its fields alias.
-func parsePayloadsCopied(buf []byte) ([]*commonpb.Payload, error) {
-	return parseBatch(buf, true)
-}
-
+// parseBatch parses serialized Payloads. Without copyEach, buf must be Go memory the result
+// may keep: data and metadata values are capacity-limited subslices of it, so the batch costs
+// one copy of the library's output (done by the caller) and no copy per field. With copyEach
+// (buf is reused memory), each payload's bytes are first copied into an allocation of its
+// own, which its fields alias.
 func parseBatch(buf []byte, copyEach bool) ([]*commonpb.Payload, error) {
 	count, ok := countPayloads(buf)
 	if !ok {

@@ -53,7 +53,7 @@ func TestWireMatchesProtobufGo(t *testing.T) {
 		if !bytes.Equal(got, want) {
 			t.Fatalf("round %d:\n got  %x\n want %x", round, got, want)
 		}
-		parsed, err := parsePayloadsInto(append([]byte(nil), want...))
+		parsed, err := parseBatch(append([]byte(nil), want...), false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,7 +69,7 @@ func TestWireFallbacks(t *testing.T) {
 		if _, ok := appendPayloadsFast(nil, []*commonpb.Payload{p}); ok {
 			t.Fatalf("%v must go through protobuf-go", p)
 		}
-		parsed, err := parsePayloadsInto(marshal(t, &commonpb.Payloads{Payloads: []*commonpb.Payload{p}}))
+		parsed, err := parseBatch(marshal(t, &commonpb.Payloads{Payloads: []*commonpb.Payload{p}}), false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,13 +104,13 @@ func TestWireFallbacks(t *testing.T) {
 		if err := proto.Unmarshal(payload, &want); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		got, err := parsePayloadsInto(wrap(payload))
+		got, err := parseBatch(wrap(payload), false)
 		if err != nil || !proto.Equal(got[0], &want) {
 			t.Fatalf("%s: got %v (%v), want %v", name, got, err, &want)
 		}
 	}
 	// Invalid UTF-8 in a key is an error, as protobuf-go makes it.
-	if _, err := parsePayloadsInto(wrap(meta(entry([]byte{0xff}, []byte("v"))))); err == nil {
+	if _, err := parseBatch(wrap(meta(entry([]byte{0xff}, []byte("v")))), false); err == nil {
 		t.Fatal("invalid UTF-8 key accepted")
 	}
 }
@@ -118,7 +118,7 @@ func TestWireFallbacks(t *testing.T) {
 // Payloads share one buffer; appending to one must not write into its neighbour.
 func TestParsedSlicesAreCapped(t *testing.T) {
 	in := []*commonpb.Payload{{Data: []byte("first")}, {Data: []byte("second")}}
-	parsed, err := parsePayloadsInto(marshal(t, &commonpb.Payloads{Payloads: in}))
+	parsed, err := parseBatch(marshal(t, &commonpb.Payloads{Payloads: in}), false)
 	if err != nil {
 		t.Fatal(err)
 	}
