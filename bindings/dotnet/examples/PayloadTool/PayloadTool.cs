@@ -48,22 +48,16 @@ public static class PayloadTool
             builder.WithCompression(ParseCompression(compression));
         }
 
-        string keyHex = Environment.GetEnvironmentVariable("TPC_KEY_HEX");
-        if (!string.IsNullOrEmpty(keyHex))
+        string keyId;
+        byte[] key;
+        if (!ExampleInput.TryKeyFromEnvironment(out keyId, out key))
         {
-            byte[] key = ExampleInput.ParseKey(keyHex);
-            if (key == null)
-            {
-                Console.Error.WriteLine("TPC_KEY_HEX must be 64 hex digits (a 32-byte AES-256 key)");
-                return 2;
-            }
+            Console.Error.WriteLine(ExampleInput.BadKey);
+            return 2;
+        }
 
-            // Empty means unset, as in every language's tool.
-            string keyId = Environment.GetEnvironmentVariable("TPC_KEY_ID");
-            if (string.IsNullOrEmpty(keyId))
-            {
-                keyId = "demo-key";
-            }
+        if (key != null)
+        {
             builder.AddKey(keyId, key).WithEncryptionKey(keyId);
             Array.Clear(key, 0, key.Length);
         }
