@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the {@link Memory}.
  */
 final class Scratch {
-  static final int OUT = 0; // tpc_buffer {data, len}
+  // tpc_buffer {data, len}: for the library-buffer calls the tests compare with.
+  static final int OUT = 0;
   static final int ERR = 16; // tpc_buffer {data, len}
   static final int CODEC = 32; // tpc_codec *
   static final int VIEW = 40; // tpc_slice {data, len}: the workspace's, never freed here
@@ -177,15 +178,6 @@ final class Scratch {
 
   long inputAddress() {
     return base + HEADER;
-  }
-
-  /** Copies the library's output into a Java array and frees the library's buffer. */
-  byte[] takeOutput() {
-    try {
-      return copy(OUT);
-    } finally {
-      Lib.tpc_buffer_free(base + OUT);
-    }
   }
 
   /** Copies the encode result the workspace holds into a Java array (the workspace keeps it). */

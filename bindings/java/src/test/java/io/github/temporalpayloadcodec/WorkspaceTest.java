@@ -58,7 +58,15 @@ class WorkspaceTest {
       if (status != 0) {
         throw s.takeError(status);
       }
-      return s.takeOutput();
+      // The library's own buffer: copied out, then freed.
+      Pointer buffer = new Pointer(out);
+      long data = buffer.getLong(0);
+      int size = (int) buffer.getLong(8);
+      try {
+        return size == 0 ? new byte[0] : new Pointer(data).getByteArray(0, size);
+      } finally {
+        Lib.tpc_buffer_free(out);
+      }
     }
 
     /** Workspace encode equals the reference, and decodes back to the input. */
