@@ -1,9 +1,11 @@
 //! Instructions per payload for decoding the 100 x 200 B batch, under callgrind (which counts
-//! instructions, so the figure is stable on a noisy shared machine). Two modes:
+//! instructions, so the figure is stable on a noisy shared machine). Three modes:
 //!
 //!   ours    the default codec's decode of the encoded batch (`Codec::decode`, what the C
 //!           ABI's `tpc_decode` runs)
 //!   floor   a reused raw snappy block decoder on the same payloads (no framing, no CRC)
+//!   encode  the default codec's encode of the batch (`Codec::encode`), to check that an
+//!           encoder change costs small payloads nothing
 //!
 //! Each mode runs ROUNDS times after one warm-up round, so the per-payload figure is
 //! (Ir of ROUNDS=R2 - Ir of ROUNDS=R1) / ((R2 - R1) * 100): setup and process start cancel out.
@@ -33,6 +35,12 @@ fn main() {
                 black_box(codec.decode(&encoded).expect("decode"));
             }
         }
+        "encode" => {
+            let codec = Codec::default();
+            for _ in 0..=rounds {
+                black_box(codec.encode(&batch).expect("encode"));
+            }
+        }
         "floor" => {
             let mut enc = snap::raw::Encoder::new();
             let blocks: Vec<Vec<u8>> = (0..100)
@@ -47,7 +55,7 @@ fn main() {
             }
         }
         _ => {
-            eprintln!("usage: decode_instructions ours|floor [ROUNDS]");
+            eprintln!("usage: decode_instructions ours|floor|encode [ROUNDS]");
             std::process::exit(2);
         }
     }
