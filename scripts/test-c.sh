@@ -37,6 +37,10 @@ check_error() { # name, expected text, command...
 }
 
 check "C++ includes the header" "$out/header_cpp"
+# The shared library exports our C API and nothing else: a dependency's own C symbols (crc-fast
+# has an "ffi" feature, for one) would clash in a process that links that library too.
+check "only tpc_ symbols are exported" bash -c "nm -D --defined-only '$lib/libtemporal_payload_codec.so' |
+    awk '{print \$3}' | grep -v '^tpc_' | tee /dev/stderr | wc -l | grep -qx 0"
 for tool in payload_tool payload_tool_static payload_tool_asan; do
     check "$tool round trip" "$out/$tool"
     check "$tool round trip, zlib + encryption" env TPC_COMPRESSION=zlib TPC_KEY_HEX="$(printf '%064x' 42)" "$out/$tool"

@@ -21,7 +21,8 @@ const CHUNK_STREAM_IDENTIFIER: u8 = 0xff;
 /// The framing format's checksum: CRC-32C, rotated and offset so that checksumming data that
 /// itself contains CRCs stays robust.
 fn masked_crc(bytes: &[u8]) -> u32 {
-    let c = crc32c::crc32c(bytes);
+    // CRC-32/ISCSI is CRC-32C; the result fits 32 bits.
+    let c = crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32Iscsi, bytes) as u32;
     c.rotate_right(15).wrapping_add(0xa282_ead8)
 }
 
