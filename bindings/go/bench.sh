@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The Go benchmark of BENCHMARKS.md: bindings/go/bench.sh [ROUNDS]  (default 5)
+# The Go benchmark of BENCHMARKS.md: bindings/go/bench.sh [ROUNDS]  (default 9)
 # Regenerates the shared batches, then runs this codec, a pure-Go golang/snappy framing
 # codec and the SDK's zlib codec side by side, ROUNDS times in one compiled test binary, and
 # prints the table (medians over rounds) with the targets checked. Raw output: $TMPDIR.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-rounds=${1:-5}
+rounds=${1:-9}
 PKG_CONFIG_PATH=$("$repo/scripts/build-lib.sh" | tail -1)
 export PKG_CONFIG_PATH
 work=$(mktemp -d)
