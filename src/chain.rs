@@ -138,8 +138,13 @@ impl CodecBuilder {
                     .ok_or_else(|| invalid(format!("encryption key {id:?} was never added")))?,
             ),
         };
+        let wrapper_metadata = match self.compression.label() {
+            Some(label) => wire::serialize_metadata(&[(ENCODING, label)]),
+            None => Vec::new(),
+        };
         Ok(Codec {
             compression: self.compression,
+            wrapper_metadata,
             only_if_smaller: self.only_if_smaller,
             zlib_level: self.zlib_level,
             keys: self.keys,
@@ -152,6 +157,8 @@ impl CodecBuilder {
 /// A configured codec. Immutable once built: share it between threads freely.
 pub struct Codec {
     compression: Compression,
+    /// The metadata of the wrapper around compressed data, serialized once at build.
+    wrapper_metadata: Vec<u8>,
     only_if_smaller: bool,
     zlib_level: u32,
     keys: Vec<Key>,
@@ -353,14 +360,14 @@ impl Codec {
     /// size depends on the compressed length, so the room is sized for data as long as the
     /// payload; when the real header differs, the data moves by those few bytes.
     fn encode_in_place(&self, payload: &[u8], s: &mut Scratch, out: &mut Vec<u8>) {
-        let Some(label) = self.compression.label() else {
+        if self.compression.label().is_none() {
             wire::write_payloads_entry_header(out, payload.len());
             out.extend_from_slice(payload);
             return;
-        };
-        let metadata = [(ENCODING, label)];
+        }
+        let metadata = &self.wrapper_metadata;
         let start = out.len();
-        let room = wire::element_head_size(&metadata, payload.len());
+        let room = wire::element_head_size(metadata, payload.len());
         out.resize(start + room, 0);
         if self.compress(payload, &mut s.compressors, out).is_none() {
             out.truncate(start);
@@ -369,7 +376,7 @@ impl Codec {
             return;
         }
         let data_len = out.len() - start - room;
-        let head = wire::element_head_size(&metadata, data_len);
+        let head = wire::element_head_size(metadata, data_len);
         if head > room {
             out.resize(out.len() + head - room, 0);
         }
@@ -377,7 +384,7 @@ impl Codec {
             out.copy_within(start + room..start + room + data_len, start + head);
             out.truncate(start + head + data_len);
         }
-        wire::write_element_head(&mut out[start..start + head], &metadata, data_len);
+        wire::write_element_head(&mut out[start..start + head], metadata, data_len);
     }
 
     /// Appends `payload` compressed to `out` and returns the wrapper's label; None, with `out`
