@@ -12,7 +12,7 @@ source scripts/lib.sh
 STEPS=(
   "setup|scripts/setup.sh"
   "rust-format|cargo fmt --all -- --check"
-  "rust-lint|cargo clippy --workspace --all-targets --locked -- -D warnings"
+  "rust-lint|cargo clippy --workspace --all-targets --locked -- -D warnings && python3 scripts/check-rust-version.py"
   "rust-tests|cargo test --workspace --locked"
   "python-lint|.venv/bin/ruff check . && .venv/bin/ruff format --check ."
   "c-example|scripts/test-c.sh"
