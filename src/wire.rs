@@ -641,7 +641,7 @@ mod tests {
             // A length written with redundant continuation bytes, which protobuf accepts.
             (1u8..4, 0u8..0x7f).prop_map(|(n, len)| {
                 let mut out = vec![n << 3 | 2, len | 0x80, 0x80, 0x00];
-                out.extend(std::iter::repeat(b'x').take(usize::from(len)));
+                out.extend(std::iter::repeat_n(b'x', usize::from(len)));
                 out
             }),
             prop::collection::vec(any::<u8>(), 0..6),
