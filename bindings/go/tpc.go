@@ -402,9 +402,9 @@ func (w *workspace) release() {
 	workspaces.Put(w)
 }
 
-// decodeInto decodes with tpc_codec_decode_into. Batches whose input is up to
-// scratchDecodeInput go through a pooled scratch buffer and are copied out (decodeViaScratch);
-// larger ones are decoded straight into a Go buffer of the exact size (decodeDirect): a pooled
+// decodeInto decodes with tpc_codec_decode_into (both paths through decodeUntilFits).
+// Batches whose input is up to scratchDecodeInput go through a pooled scratch buffer and are
+// copied out; larger ones are decoded straight into a Go buffer of the exact size: a pooled
 // buffer of a megabyte or more rarely survives the garbage collections such batches cause,
 // and then costs a fresh allocation and a copy on top. The caller holds c.mu.
 func (c *Codec) decodeInto(p *C.uint8_t, n int) ([]*commonpb.Payload, error) {
