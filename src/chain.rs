@@ -7,7 +7,7 @@ use crate::codec::{
     snappy, zlib, Compression, ENCRYPTED_ENCODING, KEY_ID_METADATA, SNAPPY_ENCODING, ZLIB_ENCODING,
 };
 use crate::error::{corrupt, invalid, too_large, Error, ErrorKind, Result};
-use crate::wire::{self, PayloadView, ENCODING};
+use crate::wire::{self, PayloadView, SerializedMetadata, ENCODING};
 use std::fmt;
 
 /// Default maximum decoded size of one payload, per layer.
@@ -139,8 +139,11 @@ impl CodecBuilder {
             ),
         };
         let wrapper_metadata = match self.compression.label() {
-            Some(label) => wire::serialize_metadata(&[(ENCODING, label)]),
-            None => Vec::new(),
+            Some(label) => Some(
+                SerializedMetadata::new(&[(ENCODING, label)])
+                    .ok_or_else(|| invalid("the compression label's metadata is too long"))?,
+            ),
+            None => None,
         };
         Ok(Codec {
             compression: self.compression,
@@ -157,8 +160,9 @@ impl CodecBuilder {
 /// A configured codec. Immutable once built: share it between threads freely.
 pub struct Codec {
     compression: Compression,
-    /// The metadata of the wrapper around compressed data, serialized once at build.
-    wrapper_metadata: Vec<u8>,
+    /// The metadata of the wrapper around compressed data, serialized once at build; None
+    /// without compression.
+    wrapper_metadata: Option<SerializedMetadata>,
     only_if_smaller: bool,
     zlib_level: u32,
     keys: Vec<Key>,
@@ -360,12 +364,12 @@ impl Codec {
     /// size depends on the compressed length, so the room is sized for data as long as the
     /// payload; when the real header differs, the data moves by those few bytes.
     fn encode_in_place(&self, payload: &[u8], s: &mut Scratch, out: &mut Vec<u8>) {
-        if self.compression.label().is_none() {
+        let Some(metadata) = &self.wrapper_metadata else {
             wire::write_payloads_entry_header(out, payload.len());
             out.extend_from_slice(payload);
             return;
-        }
-        let metadata = &self.wrapper_metadata;
+        };
+        let metadata = metadata.as_bytes();
         let start = out.len();
         let room = wire::element_head_size(metadata, payload.len());
         out.resize(start + room, 0);

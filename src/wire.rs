@@ -338,15 +338,34 @@ pub fn write_wrapper_head(out: &mut impl prost::bytes::BufMut, metadata: &[(&str
 
 /// A wrapper `Payload`'s metadata entries, serialized: what every wrapper a codec writes
 /// around compressed data repeats, prepared once so that each element's head is two varints
-/// around a copy of it.
-pub fn serialize_metadata(metadata: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(wrapper_size(metadata, 0));
-    write_wrapper_head(&mut out, metadata, 0);
-    out
+/// around a copy of it. Held inline: the C functions of the default codec build it on every
+/// call, which must not cost an allocation.
+#[derive(Clone, Copy)]
+pub struct SerializedMetadata {
+    bytes: [u8; SerializedMetadata::CAPACITY],
+    len: usize,
+}
+
+impl SerializedMetadata {
+    /// Room for one entry with a key and value of up to about 60 bytes together: our labels
+    /// are "encoding" with "binary/snappy" or "binary/zlib" (27 bytes at most).
+    pub const CAPACITY: usize = 64;
+
+    /// None when the entries do not fit in `CAPACITY` bytes.
+    pub fn new(metadata: &[(&str, &[u8])]) -> Option<Self> {
+        let len = wrapper_size(metadata, 0);
+        let mut bytes = [0u8; Self::CAPACITY];
+        write_wrapper_head(&mut bytes.get_mut(..len)?, metadata, 0);
+        Some(SerializedMetadata { bytes, len })
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
 }
 
 /// Size of what precedes the data in a `Payloads` element holding a wrapper with the
-/// serialized `metadata` (see `serialize_metadata`) and `data_len` bytes of data: the
+/// serialized `metadata` (see `SerializedMetadata`) and `data_len` bytes of data: the
 /// element's header and the wrapper's head.
 pub fn element_head_size(metadata: &[u8], data_len: usize) -> usize {
     let data_head = data_field_head_size(data_len);
@@ -438,13 +457,26 @@ mod tests {
             let mut element = Vec::new();
             write_payloads_entry_header(&mut element, wrapper_size(&metadata, data_len));
             write_wrapper(&mut element, &metadata, &data);
-            let serialized = serialize_metadata(&metadata);
-            let head = element_head_size(&serialized, data_len);
+            let serialized = SerializedMetadata::new(&metadata).unwrap();
+            let serialized = serialized.as_bytes();
+            let head = element_head_size(serialized, data_len);
             assert_eq!(head + data_len, element.len(), "data_len {data_len}");
             let mut written = vec![0u8; head];
-            write_element_head(&mut written, &serialized, data_len);
+            write_element_head(&mut written, serialized, data_len);
             assert_eq!(written, element[..head], "data_len {data_len}");
         }
+    }
+
+    #[test]
+    fn serialized_metadata_is_the_wrapper_head_or_none_when_too_long() {
+        for label in [&b"binary/snappy"[..], b"binary/zlib"] {
+            let metadata: [(&str, &[u8]); 1] = [("encoding", label)];
+            let mut head = Vec::new();
+            write_wrapper_head(&mut head, &metadata, 0);
+            assert_eq!(SerializedMetadata::new(&metadata).unwrap().as_bytes(), head);
+        }
+        let long = [0u8; SerializedMetadata::CAPACITY];
+        assert!(SerializedMetadata::new(&[("encoding", &long)]).is_none());
     }
 
     #[test]
