@@ -112,3 +112,33 @@ func BenchmarkEngineGolangSnappy(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWire times the binding's own protobuf handling alone, per shared batch: writing the
+// input Payloads (appendPayloadsFast) and parsing a result (parseBatch), the Go-side work
+// around every call. A change to wire.go can be judged here, away from the codec's noise:
+//
+//	TPC_BENCH_DATA=DIR go test -run '^$' -bench BenchmarkWire
+func BenchmarkWire(b *testing.B) {
+	for _, name := range benchBatches {
+		in := loadBenchBatch(b, name)
+		serialized, ok := appendPayloadsFast(nil, in)
+		if !ok {
+			b.Fatal("the shared batch took the slow path")
+		}
+		buf := make([]byte, 0, len(serialized))
+		b.Run(name+"/write", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				appendPayloadsFast(buf[:0], in)
+			}
+		})
+		b.Run(name+"/parse", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := parseBatch(serialized, false); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
