@@ -9,6 +9,10 @@ source scripts/lib.sh
 seconds=${1:-60}
 cargo fuzz --version >/dev/null 2>&1 || die "cargo-fuzz is missing: run scripts/setup.sh"
 
+# cargo fuzz has no --locked: check the fuzz crate's own lock file first, so a stale one fails
+# here instead of being rewritten silently by the build (and left dirty in the work tree).
+cargo metadata --locked --format-version 1 --manifest-path fuzz/Cargo.toml >/dev/null ||
+  die "fuzz/Cargo.lock is out of date: run cargo metadata --manifest-path fuzz/Cargo.toml >/dev/null and commit fuzz/Cargo.lock"
 # cargo-fuzz needs nightly flags (-Zsanitizer); RUSTC_BOOTSTRAP lets the stable toolchain take them.
 export RUSTC_BOOTSTRAP=1
 work=$(mktemp -d)
