@@ -25,6 +25,11 @@ STEPS=(
   "e2e|scripts/demo.sh"
 )
 
+# The tests must leave the work tree as they found it: a build that rewrites a committed lock
+# file or header, or a step that writes into the repository, would otherwise go unnoticed.
+tree_state() { git status --porcelain=v1 --untracked-files=all 2>/dev/null || true; }
+tree_before=$(tree_state)
+
 only=${1:-}
 declare -a results=()
 failed=0
@@ -41,6 +46,16 @@ for entry in "${STEPS[@]}"; do
     die "setup failed: nothing else can run (see above)"
   fi
 done
+
+tree_after=$(tree_state)
+if [ "$tree_before" != "$tree_after" ]; then
+  echo "the test run changed the work tree (git status before and after):"
+  diff <(echo "$tree_before") <(echo "$tree_after") || true
+  results+=("$(printf '%-14s %-7s' clean-tree FAILED)")
+  failed=$((failed + 1))
+else
+  results+=("$(printf '%-14s %-7s' clean-tree ok)")
+fi
 
 echo
 echo "== summary"
