@@ -20,13 +20,10 @@ internal static class ExampleInput
         return buffer.ToArray();
     }
 
-    /// <summary>What a bad TPC_KEY_HEX gets, exit status 2.</summary>
-    internal const string BadKey = "TPC_KEY_HEX must be 64 hex digits (a 32-byte AES-256 key)";
-
     /// <summary>
     /// The key of TPC_KEY_HEX (null when unset) and its id, TPC_KEY_ID (default demo-key). An
     /// empty variable counts as unset, as in every language's tool. False when TPC_KEY_HEX is
-    /// set but not 64 hex digits.
+    /// set but not 64 hex digits, after saying so on stderr; the tools then exit with status 2.
     /// </summary>
     internal static bool TryKeyFromEnvironment(out string keyId, out byte[] key)
     {
@@ -38,7 +35,13 @@ internal static class ExampleInput
 
         string hex = System.Environment.GetEnvironmentVariable("TPC_KEY_HEX");
         key = string.IsNullOrEmpty(hex) ? null : ParseKey(hex);
-        return key != null || string.IsNullOrEmpty(hex);
+        if (key == null && !string.IsNullOrEmpty(hex))
+        {
+            System.Console.Error.WriteLine("TPC_KEY_HEX must be 64 hex digits (a 32-byte AES-256 key)");
+            return false;
+        }
+
+        return true;
     }
 
     /// <summary>64 hex digits to 32 bytes, or null when the text is not that.</summary>

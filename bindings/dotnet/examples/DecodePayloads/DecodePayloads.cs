@@ -37,7 +37,6 @@ public static class DecodePayloads
             byte[] key;
             if (!ExampleInput.TryKeyFromEnvironment(out keyId, out key))
             {
-                Console.Error.WriteLine(ExampleInput.BadKey);
                 return 2;
             }
 

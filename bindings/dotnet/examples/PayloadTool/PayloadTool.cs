@@ -52,7 +52,6 @@ public static class PayloadTool
         byte[] key;
         if (!ExampleInput.TryKeyFromEnvironment(out keyId, out key))
         {
-            Console.Error.WriteLine(ExampleInput.BadKey);
             return 2;
         }
 
