@@ -2,6 +2,12 @@
 # Fuzzes encode and decode (fuzz/fuzz_targets/codec.rs) for SECONDS (default 60), starting from
 # the committed corpus plus the shared vectors. A crash fails the run and leaves its input in
 # fuzz/artifacts/codec/. Usage: scripts/fuzz.sh [SECONDS]
+#
+# The committed corpus is the minimized product of longer runs, kept to inputs up to 4 KiB so
+# it stays small (about 1100 files, 0.5 MB), so a short run starts where those ended. To add a
+# long run's findings: fuzz into a kept directory DIR seeded like below (cargo fuzz run
+# --release codec DIR -- -max_total_time=600 -max_len=262144), then
+#   fuzz/target/x86_64-unknown-linux-gnu/release/codec -merge=1 -max_len=4096 fuzz/corpus/codec DIR
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
