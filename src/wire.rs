@@ -305,13 +305,17 @@ pub fn wrapper_size(metadata: &[(&str, &[u8])], data_len: usize) -> usize {
         .iter()
         .map(|(k, v)| len_field_size(len_field_size(k.len()) + len_field_size(v.len())))
         .sum();
-    // proto3 omits an empty bytes field; the reference codec's wrapper of an empty payload has no data field.
-    let data = if data_len == 0 {
+    entries + data_field_size(data_len)
+}
+
+/// The wrapper's data field. proto3 omits an empty bytes field: the reference codec's wrapper
+/// of an empty payload has no data field.
+fn data_field_size(data_len: usize) -> usize {
+    if data_len == 0 {
         0
     } else {
         len_field_size(data_len)
-    };
-    entries + data
+    }
 }
 
 /// Appends a serialized wrapper `Payload`: metadata entries in the given order, then data,
@@ -368,21 +372,7 @@ impl SerializedMetadata {
 /// serialized `metadata` (see `SerializedMetadata`) and `data_len` bytes of data: the
 /// element's header and the wrapper's head.
 pub fn element_head_size(metadata: &[u8], data_len: usize) -> usize {
-    let data_head = data_field_head_size(data_len);
-    1 + varint_size(metadata.len() + data_head + data_len) + metadata.len() + data_head
-}
-
-/// The data field's tag and length; proto3 omits an empty bytes field altogether.
-fn data_field_head_size(data_len: usize) -> usize {
-    if data_len == 0 {
-        0
-    } else {
-        1 + varint_size(data_len)
-    }
-}
-
-fn varint_size(n: usize) -> usize {
-    encoded_len_varint(n as u64)
+    payloads_entry_size(metadata.len() + data_field_size(data_len)) - data_len
 }
 
 /// Writes that head (see `element_head_size`) into `out`, which must be exactly its size.
@@ -392,7 +382,7 @@ fn varint_size(n: usize) -> usize {
 pub fn write_element_head(out: &mut [u8], metadata: &[u8], data_len: usize) {
     let mut w = SliceWriter { out, at: 0 };
     w.byte(0x0a);
-    w.varint(metadata.len() + data_field_head_size(data_len) + data_len);
+    w.varint(metadata.len() + data_field_size(data_len));
     w.bytes(metadata);
     if data_len > 0 {
         w.byte(0x12);
