@@ -1,6 +1,7 @@
 package io.github.temporalpayloadcodec;
 
 import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.UnsafeByteOperations;
 import com.sun.jna.Pointer;
 import io.temporal.api.common.v1.Payload;
 import io.temporal.api.common.v1.Payloads;
@@ -177,8 +178,10 @@ public final class TpcCodec implements PayloadCodec, AutoCloseable {
   }
 
   private static List<Payload> parse(byte[] serialized) {
-    // Aliasing: every payload's data is a view of this one array, not a copy of its own.
-    CodedInputStream in = CodedInputStream.newInstance(serialized);
+    // Aliasing: every payload's data is a view of this one array, not a copy of its own. Protobuf
+    // aliases only an input it knows is immutable, which CodedInputStream.newInstance(byte[]) is
+    // not; a ByteString's own input is. Nothing writes to the array after this (we made it).
+    CodedInputStream in = UnsafeByteOperations.unsafeWrap(serialized).newCodedInput();
     in.enableAliasing(true);
     try {
       return Payloads.parseFrom(in).getPayloadsList();
