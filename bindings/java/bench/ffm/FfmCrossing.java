@@ -10,8 +10,8 @@ import java.nio.file.Path;
 
 /**
  * A side measurement for BENCHMARKS.md, not part of the binding: the bare cost of one call of
- * tpc_abi_version() through JNA direct mapping and through the FFM API (Java 22+), in one
- * process and one harness. Run with a Java 22+ source launcher:
+ * tpc_abi_version() through JNA direct mapping and through the FFM API (Java 22+), in one process
+ * and one harness. Run with a Java 22+ source launcher:
  *
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -cp JNA_JAR bench/ffm/FfmCrossing.java LIB.so
