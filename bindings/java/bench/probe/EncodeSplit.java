@@ -4,6 +4,7 @@ import io.temporal.api.common.v1.Payload;
 import io.temporal.api.common.v1.Payloads;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -29,7 +30,7 @@ public final class EncodeSplit {
   /** Best time per call of each step, in µs, over rounds that run every step in turn. */
   private static double[] bestMicros(Runnable... steps) {
     long[] best = new long[steps.length];
-    java.util.Arrays.fill(best, Long.MAX_VALUE);
+    Arrays.fill(best, Long.MAX_VALUE);
     for (int round = 0; round < 30; round++) {
       for (int s = 0; s < steps.length; s++) {
         long start = System.nanoTime();
