@@ -6,8 +6,9 @@
 # xerial snappy-java (Google's C++ snappy over JNI, what the Java benchmark's snappy-java codec
 # runs, SnappyJavaRaw.java), on the same pieces: each serialized payload of the shared batches
 # cut into 64 KiB pieces, raw blocks, reused buffers. The three run one after another in each
-# round; per engine and batch the table shows the median over rounds of each round's figure
-# (Rust and Java: the best of 300 passes; Go: the mean of a 0.3 s `go test -bench` run).
+# round, and golang/snappy also decodes the blocks snap wrote, to tell engine from stream. Per
+# engine and batch the table shows the median over rounds of each round's figure (Rust and
+# Java: the best of 300 passes; Go: the mean of a 0.3 s `go test -bench` run).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -33,7 +34,9 @@ for round in $(seq "$rounds"); do
     -test.benchtime 0.3s | awk '/^BenchmarkEngineGolangSnappy\// {
       split($1, part, "/"); sub(/-[0-9]+$/, "", part[3]); print part[2] "\t" part[3] "\t" $3 }' |
     awk -F'\t' '{ v[$1, $2] = $3; names[$1] = 1 } END {
-      for (n in names) print "golang/snappy\t" n "\t" v[n, "compress"] "\t" v[n, "decompress"] }' >>"$raw"
+      for (n in names) {
+        print "golang/snappy\t" n "\t" v[n, "compress"] "\t" v[n, "decompress"]
+        print "golang/snappy-on-snap\t" n "\tnan\t" v[n, "decompress-snap"] } }' >>"$raw"
   java -cp "$jar" "$here/SnappyJavaRaw.java" "$work/data" 300 >>"$raw"
 done
 python3 - "$raw" <<'PY'
@@ -52,4 +55,13 @@ for i, op in enumerate(["compress", "decompress"]):
         t = [med[(e, batch)][i] / 1000 for e in engines]
         print(f"| {batch} | {t[0]:.1f} µs | {t[1]:.1f} µs | {t[2]:.1f} µs | {t[0]/t[1]:.2f}x | {t[0]/t[2]:.2f}x |")
     print()
+# Each engine above decodes its own compressor's blocks. golang/snappy decoding the blocks snap
+# wrote tells whether its lead comes from the engine or from an easier stream.
+print("### golang/snappy decompressing snap's blocks (median of rounds)\n")
+print("| batch | golang/snappy, its own blocks | golang/snappy, snap's blocks | snap, its own blocks | snap / golang/snappy on snap's blocks |")
+print("|---|---|---|---|---|")
+for batch in ["100x200", "16x4096", "4x65536", "1x1048576"]:
+    own, cross, snap = (med[(e, batch)][1] / 1000 for e in ["golang/snappy", "golang/snappy-on-snap", "snap"])
+    print(f"| {batch} | {own:.1f} µs | {cross:.1f} µs | {snap:.1f} µs | {snap/cross:.2f}x |")
+print()
 PY
