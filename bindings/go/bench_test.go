@@ -84,8 +84,9 @@ func BenchmarkCodecs(b *testing.B) {
 // from an easier stream.
 func BenchmarkEngineGolangSnappy(b *testing.B) {
 	for _, name := range benchBatches {
+		batch := loadBenchBatch(b, name)
 		var pieces, blocks [][]byte
-		for _, p := range loadBenchBatch(b, name) {
+		for _, p := range batch {
 			raw, err := proto.Marshal(p)
 			if err != nil {
 				b.Fatal(err)
@@ -96,7 +97,7 @@ func BenchmarkEngineGolangSnappy(b *testing.B) {
 				blocks = append(blocks, snappy.Encode(nil, piece))
 			}
 		}
-		snapBlocks := librarySnappyBlocks(b, name, pieces)
+		snapBlocks := librarySnappyBlocks(b, batch, pieces)
 		scratch := make([]byte, snappy.MaxEncodedLen(65536))
 		back := make([]byte, 65536)
 		b.Run(name+"/compress", func(b *testing.B) {
@@ -127,19 +128,19 @@ func BenchmarkEngineGolangSnappy(b *testing.B) {
 	}
 }
 
-// librarySnappyBlocks returns the raw snappy block this library writes for each piece, checked
-// to decode to it. A payload of one piece is encoded as one raw block (CompressionSnappyRaw): the
-// framing format stores a chunk uncompressed when compression saves under 1/8, which some
-// 200 B payloads hit, and then writes no block. Larger payloads come from the framing format's
-// chunks, the blocks Default() writes.
-func librarySnappyBlocks(b *testing.B, name string, pieces [][]byte) [][]byte {
+// librarySnappyBlocks returns the raw snappy block this library writes for each piece of batch,
+// checked to decode to it. A payload of one piece is encoded as one raw block
+// (CompressionSnappyRaw): the framing format stores a chunk uncompressed when compression saves
+// under 1/8, which some 200 B payloads hit, and then writes no block. Larger payloads come from
+// the framing format's chunks, the blocks Default() writes.
+func librarySnappyBlocks(b *testing.B, batch []*commonpb.Payload, pieces [][]byte) [][]byte {
 	raw, err := New(WithCompression(CompressionSnappyRaw))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer raw.Close()
 	var blocks [][]byte
-	for _, p := range loadBenchBatch(b, name) {
+	for _, p := range batch {
 		one := []*commonpb.Payload{p}
 		if proto.Size(p) <= 65536 {
 			encoded, err := raw.Encode(one)
