@@ -96,14 +96,6 @@ final class Lib {
 
   // size_t is long; uint32_t is int; tpc_status is uint32_t (all values fit in an int).
 
-  static native int tpc_encode(long payloads, long len, long out, long err);
-
-  static native int tpc_decode(long payloads, long len, long out, long err);
-
-  static native int tpc_codec_encode(long codec, long payloads, long len, long out, long err);
-
-  static native int tpc_codec_decode(long codec, long payloads, long len, long out, long err);
-
   /** out: a tpc_slice viewing the workspace's memory, never passed to tpc_buffer_free. */
   static native int tpc_encode_with(long ws, long payloads, long len, long out, long err);
 

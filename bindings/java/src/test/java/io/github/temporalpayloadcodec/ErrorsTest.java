@@ -35,7 +35,7 @@ class ErrorsTest {
     // status still maps to an exception with the library's message.
     Scratch s = Scratch.get();
     s.clear();
-    int status = Lib.tpc_encode(0, 5, s.address(Scratch.OUT), s.address(Scratch.ERR));
+    int status = OwnBufferLib.tpc_encode(0, 5, s.address(Scratch.OUT), s.address(Scratch.ERR));
     TpcException e = s.takeError(status);
     assertEquals(Status.NULL_ARGUMENT, e.getStatus());
     assertFalse(e.getDetail().isEmpty());

@@ -53,8 +53,8 @@ class WorkspaceTest {
       long err = s.address(Scratch.ERR);
       int status =
           reference == 0
-              ? Lib.tpc_encode(s.inputAddress(), len, out, err)
-              : Lib.tpc_codec_encode(reference, s.inputAddress(), len, out, err);
+              ? OwnBufferLib.tpc_encode(s.inputAddress(), len, out, err)
+              : OwnBufferLib.tpc_codec_encode(reference, s.inputAddress(), len, out, err);
       if (status != 0) {
         throw s.takeError(status);
       }
