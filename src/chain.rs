@@ -12,6 +12,11 @@ use std::fmt;
 
 /// Default maximum decoded size of one payload, per layer.
 pub const DEFAULT_MAX_DECODED_SIZE: usize = 64 << 20;
+/// Default maximum of all bytes one decode call produces, every payload and every layer
+/// counted: four payloads at the per-payload maximum. Temporal's own gRPC limit is 4 MiB per
+/// message by default and a history event's payloads rarely pass a few MiB, so an honest call
+/// stays far below it, while a batch of bombs stops at a size any worker host can hold.
+pub const DEFAULT_MAX_TOTAL_DECODED_SIZE: usize = 256 << 20;
 /// More nested layers than this are refused: we write at most two, and a deeper stack is
 /// either a loop of re-encoding or an attack.
 pub const MAX_LAYERS: usize = 8;
@@ -26,6 +31,7 @@ pub struct CodecBuilder {
     keys: Vec<Key>,
     encryption_key_id: Option<String>,
     max_decoded_size: usize,
+    max_total_decoded_size: usize,
     error: Option<Error>,
 }
 
@@ -38,6 +44,7 @@ impl Default for CodecBuilder {
             keys: Vec::new(),
             encryption_key_id: None,
             max_decoded_size: DEFAULT_MAX_DECODED_SIZE,
+            max_total_decoded_size: DEFAULT_MAX_TOTAL_DECODED_SIZE,
             error: None,
         }
     }
@@ -125,6 +132,21 @@ impl CodecBuilder {
         self.record(result)
     }
 
+    /// The most bytes one decode call may produce, all payloads and all their layers counted
+    /// (default [`DEFAULT_MAX_TOTAL_DECODED_SIZE`]). Crossing it is `LimitExceeded`, naming the
+    /// payload at which the total crossed it. This, not fallible allocation, is what keeps a
+    /// batch of bombs from exhausting the host: Linux overcommits, so a reservation that
+    /// succeeds can still kill the process when its pages are touched.
+    pub fn max_total_decoded_size(&mut self, max_bytes: usize) -> Result<()> {
+        let result = if max_bytes == 0 {
+            Err(invalid("max total decoded size must be at least 1 byte"))
+        } else {
+            self.max_total_decoded_size = max_bytes;
+            Ok(())
+        };
+        self.record(result)
+    }
+
     pub fn build(self) -> Result<Codec> {
         if let Some(e) = self.error {
             return Err(e);
@@ -153,6 +175,7 @@ impl CodecBuilder {
             keys: self.keys,
             encrypt_with,
             max_decoded_size: self.max_decoded_size,
+            max_total_decoded_size: self.max_total_decoded_size,
         })
     }
 }
@@ -168,6 +191,7 @@ pub struct Codec {
     keys: Vec<Key>,
     encrypt_with: Option<usize>,
     max_decoded_size: usize,
+    max_total_decoded_size: usize,
 }
 
 impl Default for Codec {
@@ -189,6 +213,7 @@ impl fmt::Debug for Codec {
             .field("key_ids", &self.keys.iter().map(Key::id).collect::<Vec<_>>())
             .field("encryption_key_id", &self.encrypt_with.map(|i| self.keys[i].id()))
             .field("max_decoded_size", &self.max_decoded_size)
+            .field("max_total_decoded_size", &self.max_total_decoded_size)
             .finish()
     }
 }

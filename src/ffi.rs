@@ -647,6 +647,20 @@ pub unsafe extern "C" fn tpc_codec_builder_set_max_decoded_size(
     unsafe { with_builder(b, |b| b.max_decoded_size(max_bytes)) }
 }
 
+/// Sets the most bytes one decode call may produce, all payloads and all their layers counted
+/// (default 256 MiB; at least 1). Crossing it is `TPC_ERR_LIMIT_EXCEEDED`.
+///
+/// # Safety
+/// `b` must be NULL or a live builder.
+#[no_mangle]
+pub unsafe extern "C" fn tpc_codec_builder_set_max_total_decoded_size(
+    b: *mut tpc_codec_builder,
+    max_bytes: usize,
+) -> tpc_status {
+    // SAFETY: same contract as this function's.
+    unsafe { with_builder(b, |b| b.max_total_decoded_size(max_bytes)) }
+}
+
 /// Sets the compression: one of `TPC_COMPRESSION_*` (default `TPC_COMPRESSION_SNAPPY`).
 ///
 /// # Safety
