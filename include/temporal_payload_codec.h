@@ -281,6 +281,14 @@ struct tpc_codec_builder *tpc_codec_builder_new(void);
 // `b` must be NULL or a live builder.
 tpc_status tpc_codec_builder_set_max_decoded_size(struct tpc_codec_builder *b, size_t max_bytes);
 
+// Sets the most bytes one decode call may produce, all payloads and all their layers counted
+// (default 256 MiB; at least 1). Crossing it is `TPC_ERR_LIMIT_EXCEEDED`.
+//
+// # Safety
+// `b` must be NULL or a live builder.
+tpc_status tpc_codec_builder_set_max_total_decoded_size(struct tpc_codec_builder *b,
+                                                        size_t max_bytes);
+
 // Sets the compression: one of `TPC_COMPRESSION_*` (default `TPC_COMPRESSION_SNAPPY`).
 //
 // # Safety

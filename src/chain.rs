@@ -6,8 +6,8 @@ use crate::codec::encryption::{random_nonces, Key, JAVA_CIPHER_NAME, NONCE_LEN, 
 use crate::codec::{
     snappy, zlib, Compression, ENCRYPTED_ENCODING, KEY_ID_METADATA, SNAPPY_ENCODING, ZLIB_ENCODING,
 };
-use crate::error::{corrupt, invalid, too_large, Error, ErrorKind, Result};
-use crate::wire::{self, PayloadView, SerializedMetadata, ENCODING};
+use crate::error::{corrupt, invalid, out_of_memory, too_large, Error, ErrorKind, Result};
+use crate::wire::{self, PayloadView, PayloadsIter, SerializedMetadata, ENCODING};
 use std::fmt;
 
 /// Default maximum decoded size of one payload, per layer.
@@ -299,14 +299,14 @@ impl Codec {
     }
 
     fn encode_into(&self, payloads: &[u8], s: &mut Scratch, out: &mut Vec<u8>) -> Result<()> {
-        let items = wire::split_payloads(payloads)?;
-        self.encode_each(
-            payloads.len(),
-            items.iter().map(|&(payload, _)| payload),
-            items.len(),
-            s,
-            out,
-        )
+        // Every payload is validated before anything is written, and walked again to encode:
+        // a list of them would cost more than the input for a batch of tiny payloads.
+        let mut count = 0;
+        for item in PayloadsIter::new(payloads) {
+            item?;
+            count += 1;
+        }
+        self.encode_each(payloads.len(), wire::validated_payloads(payloads), count, s, out)
     }
 
     /// Encodes a batch given as the serialized bytes of each `Payload` (scatter-gather: the
@@ -351,8 +351,12 @@ impl Codec {
             Some(_) => random_nonces(count)?,
             None => Vec::new(),
         };
-        // Room for incompressible data plus wrappers: one allocation in the usual case.
-        out.reserve(input_len + input_len / 1024 + count * 128);
+        // Room for incompressible data plus wrappers: one allocation in the usual case, and
+        // never more than a small multiple of the input (a payload is at least 2 bytes).
+        reserve(
+            out,
+            input_len + input_len / 1024 + count * self.wrapper_overhead(),
+        )?;
         for (i, payload) in payloads.enumerate() {
             let Some(k) = self.encrypt_with else {
                 self.encode_in_place(payload, s, out);
@@ -380,6 +384,29 @@ impl Codec {
             key.seal(&nonces[i], inner, out);
         }
         Ok(())
+    }
+
+    /// An upper bound of what wrapping adds to one payload, beyond its (compressed) data:
+    /// headers, metadata, an empty snappy stream's identifier, and for encryption the nonce,
+    /// tag, its metadata and the compression wrapper inside.
+    fn wrapper_overhead(&self) -> usize {
+        // Element, data field and framing headers: varints of at most 10 bytes, and 10 bytes
+        // of stream identifier.
+        const HEADERS: usize = 48;
+        let compression = self.wrapper_metadata.as_ref().map_or(0, |m| m.as_bytes().len()) + HEADERS;
+        match self.encrypt_with {
+            None => compression,
+            Some(k) => {
+                compression
+                    + HEADERS
+                    + NONCE_LEN
+                    + TAG_LEN
+                    + ENCRYPTED_ENCODING.len()
+                    + KEY_ID_METADATA.len()
+                    + self.keys[k].id().len()
+                    + 2 * ENCODING.len()
+            }
+        }
     }
 
     /// Appends one unencrypted element for `payload` to `out`. The data goes straight into
@@ -453,7 +480,8 @@ impl Codec {
     /// else passes through byte for byte.
     pub fn decode(&self, payloads: &[u8]) -> Result<Vec<u8>> {
         let plan = self.plan_decode(payloads)?;
-        let mut out = Vec::with_capacity(plan.capacity);
+        let mut out = Vec::new();
+        reserve(&mut out, plan.capacity)?;
         self.run_decode(&plan, &mut out)?;
         Ok(out)
     }
@@ -483,7 +511,8 @@ impl Codec {
                 Err(e) => return Err(e),
             }
         }
-        let mut out = Vec::with_capacity(plan.capacity);
+        let mut out = Vec::new();
+        reserve(&mut out, plan.capacity)?;
         self.run_decode(&plan, &mut out)?;
         if let Some(dst) = dst.get_mut(..out.len()) {
             dst.copy_from_slice(&out);
@@ -491,65 +520,115 @@ impl Codec {
         Ok(out.len())
     }
 
-    /// Splits and validates `payloads`, and reads each outer layer's decoded size from its
-    /// headers, to size the output once: growing a multi-megabyte buffer by doubling would copy
-    /// it and touch fresh pages several times. The outer layer and its size are kept for the
-    /// decoding pass, which would otherwise find them again.
+    /// Validates `payloads` and reads each outer layer's decoded size from its headers, to
+    /// size the output once (growing a multi-megabyte buffer by doubling would copy it and
+    /// touch fresh pages several times) and to refuse a batch whose headers already add up to
+    /// more than the per-call maximum before anything is reserved. The first
+    /// [`PLANNED_PAYLOADS`] payloads keep what was learned for the decoding pass; the plan's
+    /// memory stays bounded however many payloads a batch holds.
     fn plan_decode<'a>(&self, payloads: &'a [u8]) -> Result<DecodePlan<'a>> {
-        let items = wire::split_payloads(payloads)?;
-        let mut capacity = 0;
+        let mut planned = Vec::new();
+        let mut rest = None;
+        let mut budget = Budget::new(self.max_total_decoded_size);
+        // Entries whose size is known: pass-through payloads and layers whose headers tell.
+        let mut known = 0usize;
+        // zlib streams do not tell their size: a guess, capped by what the budget allows.
+        let mut guessed = 0usize;
         let mut exact = true;
-        let mut outer = Vec::with_capacity(items.len());
-        for (i, (payload, view)) in items.iter().enumerate() {
-            let layer = self.layer_of(view);
-            let (first_len, size) = match layer {
-                None => (None, payload.len()),
+        let mut items = PayloadsIter::new(payloads);
+        let mut i = 0;
+        while let Some(item) = items.next() {
+            let (payload, view) = item?;
+            let layer = self.layer_of(&view);
+            let first_len = match layer {
+                None => {
+                    known += wire::payloads_entry_size(payload.len());
+                    None
+                }
                 Some(layer) => {
-                    let n = self.decoded_len(layer, view).map_err(|e| e.at_payload(i))?;
-                    exact &= n.is_some();
-                    (n, n.unwrap_or(view.data.len() * 4))
+                    let n = self.decoded_len(layer, &view).map_err(|e| e.at_payload(i))?;
+                    match n {
+                        Some(n) => {
+                            budget.charge(n).map_err(|e| e.at_payload(i))?;
+                            known += wire::payloads_entry_size(n);
+                        }
+                        None => {
+                            exact = false;
+                            guessed = guessed.saturating_add(wire::payloads_entry_size(view.data.len() * 4));
+                        }
+                    }
+                    n
                 }
             };
-            capacity += wire::payloads_entry_size(size);
-            outer.push((layer, first_len));
+            if planned.len() < PLANNED_PAYLOADS {
+                planned.push(Planned {
+                    payload,
+                    view,
+                    layer,
+                    first_len,
+                });
+                if planned.len() == PLANNED_PAYLOADS {
+                    rest = Some(items.clone());
+                }
+            }
+            i += 1;
         }
         Ok(DecodePlan {
-            items,
-            outer,
-            capacity,
+            planned,
+            rest,
+            capacity: known + guessed.min(budget.left()),
             exact,
         })
     }
 
     fn run_decode(&self, plan: &DecodePlan, out: &mut impl Output) -> Result<()> {
         let mut s = Scratch::default();
-        for (i, (&(payload, view), &(layer, first_len))) in plan.items.iter().zip(&plan.outer).enumerate() {
-            self.decode_into(payload, view, layer, first_len, out, &mut s)
+        let mut budget = Budget::new(self.max_total_decoded_size);
+        for (i, p) in plan.planned.iter().enumerate() {
+            self.decode_into(p, out, &mut s, &mut budget)
+                .map_err(|e| e.at_payload(i))?;
+        }
+        let Some(rest) = plan.rest.clone() else {
+            return Ok(());
+        };
+        for (i, item) in rest.enumerate() {
+            let i = i + PLANNED_PAYLOADS;
+            let (payload, view) = item?;
+            let layer = self.layer_of(&view);
+            let first_len = match layer {
+                Some(layer) => self.decoded_len(layer, &view).map_err(|e| e.at_payload(i))?,
+                None => None,
+            };
+            let p = Planned {
+                payload,
+                view,
+                layer,
+                first_len,
+            };
+            self.decode_into(&p, out, &mut s, &mut budget)
                 .map_err(|e| e.at_payload(i))?;
         }
         Ok(())
     }
 
-    /// Appends `payload` (whose view is `view`), with every known layer peeled, to `out` as one
-    /// `Payloads` element. `layer` is `layer_of(view)` and `first_len` is `decoded_len` of that
-    /// outer layer, both already computed.
+    /// Appends the payload `p`, with every known layer peeled, to `out` as one `Payloads`
+    /// element, charging every layer's output to `budget`.
     ///
     /// A layer whose decoded size its header tells (snappy, encryption) is decoded straight into
-    /// `out`, because its result is almost always the final payload; in the rare case that it
-    /// is another layer, it moves to `s.layer` and is peeled in turn.
-    fn decode_into<'a>(
+    /// `out`, because its result is almost always the final payload; so is a zlib stream. In
+    /// the rare case that the result is another layer, it moves to a buffer of its own and is
+    /// peeled in turn.
+    fn decode_into(
         &self,
-        payload: &'a [u8],
-        view: PayloadView<'a>,
-        layer: Option<Layer>,
-        first_len: Option<usize>,
+        p: &Planned,
         out: &mut impl Output,
         s: &mut Scratch,
+        budget: &mut Budget,
     ) -> Result<()> {
         let mark = out.len();
-        let mut current = payload;
-        let mut view = view;
-        let mut layer = layer;
+        let mut current = p.payload;
+        let mut view = p.view;
+        let mut layer = p.layer;
         let mut nested = Vec::new();
         for depth in 0..=MAX_LAYERS {
             let Some(this) = layer else {
@@ -561,25 +640,30 @@ impl Codec {
                 break;
             }
             let known_len = if depth == 0 {
-                first_len
+                p.first_len
             } else {
                 self.decoded_len(this, &view)?
             };
             let at = match known_len {
                 Some(n) => {
+                    budget.charge(n)?;
                     out.entry_header(n)?;
                     let at = out.len();
                     self.peel_to(this, &view, out.extend_for(n)?)?;
                     at
                 }
-                // Only zlib streams do not tell their decoded size: inflate into scratch first.
+                // Only zlib streams do not tell their decoded size: inflate up to whichever
+                // limit is nearer, then charge what came out.
                 None => {
-                    s.data.clear();
-                    s.inflate
-                        .decompress(view.data, self.max_decoded_size, &mut s.data)?;
-                    out.entry_header(s.data.len())?;
-                    let at = out.len();
-                    out.append(&s.data)?;
+                    let call_is_nearer = budget.left() < self.max_decoded_size;
+                    let limit = self.max_decoded_size.min(budget.left());
+                    let at = out
+                        .inflated_entry(s, view.data, limit)
+                        .map_err(|e| match e.kind() {
+                            ErrorKind::LimitExceeded if call_is_nearer => budget.exceeded(),
+                            _ => e,
+                        })?;
+                    budget.charge(out.len() - at)?;
                     at
                 }
             };
@@ -587,8 +671,12 @@ impl Codec {
             if self.layer_of(&inner).is_none() {
                 return Ok(());
             }
-            // Another layer: peel it from its own buffer (a new one, as `current` borrows the last).
-            nested = out.written(at).to_vec();
+            // Another layer: peel it from a buffer of its own, as the output is where it goes.
+            // The last layer's bytes are done with, so the buffer is reused.
+            let bytes = out.written(at);
+            nested.clear();
+            reserve(&mut nested, bytes.len())?;
+            nested.extend_from_slice(bytes);
             out.truncate(mark);
             current = &nested[..];
             view = PayloadView::parse(current)?;
@@ -671,14 +759,74 @@ impl Codec {
     }
 }
 
-/// The decoding pass's work in hand: the validated payloads, each one's outer layer and its
-/// decoded size where its headers tell it, and the output size that follows.
+/// How many payloads of a batch keep their view and outer layer from the sizing pass to the
+/// decoding pass. Later payloads are parsed again: a plan entry is about 100 bytes, so keeping
+/// one for each of a million two-byte payloads would cost 50 times the input. The batches
+/// Temporal carries hold a few payloads, and are parsed once.
+const PLANNED_PAYLOADS: usize = 1024;
+
+/// One payload as the sizing pass found it: its bytes, its view, its outer layer and that
+/// layer's decoded size where the headers tell it.
+struct Planned<'a> {
+    payload: &'a [u8],
+    view: PayloadView<'a>,
+    layer: Option<Layer>,
+    first_len: Option<usize>,
+}
+
+/// The decoding pass's work in hand.
 struct DecodePlan<'a> {
-    items: Vec<(&'a [u8], PayloadView<'a>)>,
-    outer: Vec<(Option<Layer>, Option<usize>)>,
-    /// Exact when every outer layer told its size, unless a payload holds nested encodings.
+    planned: Vec<Planned<'a>>,
+    /// The payloads after the first [`PLANNED_PAYLOADS`], still to be read.
+    rest: Option<PayloadsIter<'a>>,
+    /// The output's size: exact when every outer layer told its size, unless a payload holds
+    /// nested encodings; never more than the pass-through payloads plus the per-call maximum.
     capacity: usize,
     exact: bool,
+}
+
+/// What one decode call may still produce: every layer of every payload is charged, so a
+/// batch of bombs stops at the per-call maximum whatever each claims or holds.
+struct Budget {
+    max: usize,
+    used: usize,
+}
+
+impl Budget {
+    fn new(max: usize) -> Self {
+        Budget { max, used: 0 }
+    }
+
+    fn left(&self) -> usize {
+        self.max - self.used
+    }
+
+    fn charge(&mut self, n: usize) -> Result<()> {
+        if n > self.left() {
+            return Err(self.exceeded());
+        }
+        self.used += n;
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn exceeded(&self) -> Error {
+        Error::new(
+            ErrorKind::LimitExceeded,
+            format!(
+                "the decoded batch exceeds the per-call maximum of {} bytes (max_total_decoded_size)",
+                self.max
+            ),
+        )
+    }
+}
+
+/// Reserves room for `additional` more bytes, or fails with a status instead of aborting.
+/// Linux overcommits, so a reservation that succeeds can still fail when touched: the limits
+/// are what keep reservations small, this only catches what the allocator refuses outright.
+fn reserve(v: &mut Vec<u8>, additional: usize) -> Result<()> {
+    v.try_reserve(additional).map_err(|_| out_of_memory(additional))
 }
 
 /// Where decoding writes: a `Vec` of our own, or the caller's fixed buffer.
@@ -690,6 +838,18 @@ trait Output {
     fn extend_for(&mut self, n: usize) -> Result<&mut [u8]>;
     fn written(&self, from: usize) -> &[u8];
     fn truncate(&mut self, len: usize);
+
+    /// Appends one element holding the zlib stream `data` inflated (at most `limit` bytes),
+    /// and returns where its bytes start. This default stages them in scratch memory, since
+    /// the element's header, written first, depends on their length.
+    fn inflated_entry(&mut self, s: &mut Scratch, data: &[u8], limit: usize) -> Result<usize> {
+        s.data.clear();
+        s.inflate.decompress(data, limit, &mut s.data)?;
+        self.entry_header(s.data.len())?;
+        let at = self.len();
+        self.append(&s.data)?;
+        Ok(at)
+    }
 }
 
 impl Output for Vec<u8> {
@@ -697,14 +857,17 @@ impl Output for Vec<u8> {
         self.len()
     }
     fn entry_header(&mut self, payload_len: usize) -> Result<()> {
+        reserve(self, wire::payloads_entry_size(payload_len) - payload_len)?;
         wire::write_payloads_entry_header(self, payload_len);
         Ok(())
     }
     fn append(&mut self, bytes: &[u8]) -> Result<()> {
+        reserve(self, bytes.len())?;
         self.extend_from_slice(bytes);
         Ok(())
     }
     fn extend_for(&mut self, n: usize) -> Result<&mut [u8]> {
+        reserve(self, n)?;
         let at = self.len();
         self.resize(at + n, 0);
         Ok(&mut self[at..])
@@ -715,7 +878,26 @@ impl Output for Vec<u8> {
     fn truncate(&mut self, len: usize) {
         self.truncate(len);
     }
+
+    /// Inflates straight into the output behind room for the longest header, then moves the
+    /// bytes down by the few the real header leaves: staging them in scratch would hold a
+    /// second copy of the largest zlib payload for the whole call.
+    fn inflated_entry(&mut self, s: &mut Scratch, data: &[u8], limit: usize) -> Result<usize> {
+        let start = self.len();
+        reserve(self, MAX_ENTRY_HEADER)?;
+        self.resize(start + MAX_ENTRY_HEADER, 0);
+        s.inflate.decompress(data, limit, self)?;
+        let n = self.len() - start - MAX_ENTRY_HEADER;
+        let head = wire::payloads_entry_size(n) - n;
+        self.copy_within(start + MAX_ENTRY_HEADER.., start + head);
+        self.truncate(start + head + n);
+        wire::write_payloads_entry_header(&mut &mut self[start..start + head], n);
+        Ok(start + head)
+    }
 }
+
+/// The longest `Payloads` element header: a tag byte and a 10-byte varint.
+const MAX_ENTRY_HEADER: usize = 11;
 
 /// The caller's buffer (`Codec::decode_to`). Its bytes are initialized memory that decoders
 /// overwrite, so unlike a `Vec` nothing is zeroed before decoding into it.
@@ -747,12 +929,12 @@ impl Output for SliceOutput<'_> {
         self.len
     }
     fn entry_header(&mut self, payload_len: usize) -> Result<()> {
-        // Built on the stack: a tag byte and at most a 10-byte varint.
-        let mut header = [0u8; 11];
+        // Built on the stack.
+        let mut header = [0u8; MAX_ENTRY_HEADER];
         let len = {
             let mut tail = &mut header[..];
             wire::write_payloads_entry_header(&mut tail, payload_len);
-            11 - tail.len()
+            MAX_ENTRY_HEADER - tail.len()
         };
         self.append(&header[..len])
     }
@@ -814,6 +996,7 @@ mod tests {
         assert!(Codec::builder().compression_code(4).is_err());
         assert!(Codec::builder().zlib_level(10).is_err());
         assert!(Codec::builder().max_decoded_size(0).is_err());
+        assert!(Codec::builder().max_total_decoded_size(0).is_err());
     }
 
     #[test]

@@ -116,3 +116,14 @@ pub(crate) fn too_large(limit: usize) -> Error {
         format!("decoded size exceeds the maximum of {limit} bytes"),
     )
 }
+
+/// The allocator refused a reservation. Reported as a limit, since the caller's remedy is the
+/// same: a smaller batch or lower limits.
+#[cold]
+#[inline(never)]
+pub(crate) fn out_of_memory(n: usize) -> Error {
+    Error::new(
+        ErrorKind::LimitExceeded,
+        format!("out of memory: could not reserve {n} more bytes"),
+    )
+}

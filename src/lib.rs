@@ -17,6 +17,8 @@ pub mod error;
 pub mod ffi;
 pub mod wire;
 
-pub use chain::{Codec, CodecBuilder, Workspace, DEFAULT_MAX_DECODED_SIZE, DEFAULT_MAX_TOTAL_DECODED_SIZE, MAX_LAYERS};
+pub use chain::{
+    Codec, CodecBuilder, Workspace, DEFAULT_MAX_DECODED_SIZE, DEFAULT_MAX_TOTAL_DECODED_SIZE, MAX_LAYERS,
+};
 pub use codec::Compression;
 pub use error::{Error, ErrorKind, Result};

@@ -26,6 +26,7 @@ const WIRE_FIXED32: u64 = 5;
 const MAX_GROUP_DEPTH: u32 = 64;
 
 /// A cursor over one message's fields.
+#[derive(Clone)]
 struct Fields<'a> {
     rest: &'a [u8],
 }
@@ -209,19 +210,72 @@ fn check_message(bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Splits a serialized `Payloads` into the serialized bytes of each `Payload`, borrowing, with
-/// what codecs need to know of each. Every payload is checked to be a well-formed `Payload`.
-pub fn split_payloads(input: &[u8]) -> Result<Vec<(&[u8], PayloadView<'_>)>> {
-    let mut fields = Fields::new(input);
-    let mut payloads = Vec::new();
-    while let Some(field) = fields.next_field(0).map_err(|e| within("Payloads", e))? {
-        if field.number == 1 && field.wire_type == WIRE_LEN {
-            let index = payloads.len();
-            let view = PayloadView::parse(field.bytes).map_err(|e| e.at_payload(index))?;
-            payloads.push((field.bytes, view));
+/// Walks a serialized `Payloads`, yielding each `Payload`'s serialized bytes (borrowed) and
+/// its view; every payload is checked to be a well-formed `Payload`, and an error names its
+/// index. A walk keeps no per-payload state, so a batch of a million empty payloads costs no
+/// memory beyond its input: callers that need a payload twice walk twice.
+#[derive(Clone)]
+pub struct PayloadsIter<'a> {
+    fields: Fields<'a>,
+    index: usize,
+}
+
+impl<'a> PayloadsIter<'a> {
+    pub fn new(input: &'a [u8]) -> Self {
+        PayloadsIter {
+            fields: Fields::new(input),
+            index: 0,
         }
     }
-    Ok(payloads)
+}
+
+impl<'a> Iterator for PayloadsIter<'a> {
+    type Item = Result<(&'a [u8], PayloadView<'a>)>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let field = match self.fields.next_field(0) {
+                Ok(Some(field)) => field,
+                Ok(None) => return None,
+                Err(e) => {
+                    self.fields.rest = &[];
+                    return Some(Err(within("Payloads", e)));
+                }
+            };
+            if field.number == 1 && field.wire_type == WIRE_LEN {
+                let index = self.index;
+                self.index += 1;
+                return Some(match PayloadView::parse(field.bytes) {
+                    Ok(view) => Ok((field.bytes, view)),
+                    Err(e) => {
+                        self.fields.rest = &[];
+                        Err(e.at_payload(index))
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// The serialized `Payload`s of a `Payloads` that [`PayloadsIter`] has already validated,
+/// walked again without parsing each one. Stops at the first fault, which validation rules out.
+pub fn validated_payloads(input: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut fields = Fields::new(input);
+    std::iter::from_fn(move || loop {
+        match fields.next_field(0) {
+            Ok(Some(field)) if field.number == 1 && field.wire_type == WIRE_LEN => return Some(field.bytes),
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => return None,
+        }
+    })
+}
+
+/// Splits a serialized `Payloads` into the serialized bytes of each `Payload`, borrowing, with
+/// what codecs need to know of each (see [`PayloadsIter`], which does the same without the
+/// vector).
+pub fn split_payloads(input: &[u8]) -> Result<Vec<(&[u8], PayloadView<'_>)>> {
+    PayloadsIter::new(input).collect()
 }
 
 /// What a codec needs to know about one serialized `Payload`, borrowed from its bytes.

@@ -204,6 +204,10 @@ fn builder_errors_poison_the_build_with_a_message() {
             tpc_codec_builder_set_max_decoded_size(b, 0),
             TPC_ERR_INVALID_ARGUMENT
         );
+        assert_eq!(
+            tpc_codec_builder_set_max_total_decoded_size(b, 0),
+            TPC_ERR_INVALID_ARGUMENT
+        );
         tpc_codec_builder_free(b);
     }
 }
@@ -256,6 +260,46 @@ fn a_configured_codec_encrypts_and_limits() {
             TPC_ERR_LIMIT_EXCEEDED
         );
         assert!(message(&mut err).contains("payload 0"));
+        tpc_codec_free(codec);
+
+        // The per-call limit: two payloads of 200 bytes fit in 450, three do not, and the
+        // message names the payload at which the total crossed it, in every decode call.
+        let b = tpc_codec_builder_new();
+        assert_eq!(tpc_codec_builder_set_max_total_decoded_size(b, 450), TPC_OK);
+        assert_eq!(tpc_codec_build(b, &mut codec, &mut err), TPC_OK);
+        let one = [&[0x0a, 0xc8, 0x01, 0x12, 0xc5, 0x01][..], &[b'a'; 197]].concat();
+        let two = temporal_payload_codec::Codec::default()
+            .encode(&[one.clone(), one.clone()].concat())
+            .unwrap();
+        assert_eq!(
+            tpc_codec_decode(codec, two.as_ptr(), two.len(), &mut dec, &mut err),
+            TPC_OK
+        );
+        tpc_buffer_free(&mut dec);
+        let three = temporal_payload_codec::Codec::default()
+            .encode(&[one.clone(), one.clone(), one].concat())
+            .unwrap();
+        assert_eq!(
+            tpc_codec_decode(codec, three.as_ptr(), three.len(), &mut dec, &mut err),
+            TPC_ERR_LIMIT_EXCEEDED
+        );
+        assert!(message(&mut err)
+            .starts_with("payload 2: the decoded batch exceeds the per-call maximum of 450 bytes"));
+        let mut dst = [0u8; 4096];
+        let mut n = 0usize;
+        assert_eq!(
+            tpc_codec_decode_into(
+                codec,
+                three.as_ptr(),
+                three.len(),
+                dst.as_mut_ptr(),
+                dst.len(),
+                &mut n,
+                &mut err
+            ),
+            TPC_ERR_LIMIT_EXCEEDED
+        );
+        assert!(message(&mut err).starts_with("payload 2:"));
         tpc_codec_free(codec);
     }
 }

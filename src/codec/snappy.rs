@@ -87,6 +87,33 @@ impl Compressor {
     }
 }
 
+/// The most bytes a snappy block of `block_len` bytes can decode to, whatever its header says.
+///
+/// A block is a varint (the decoded length) and then elements, each a literal or a copy. A
+/// literal is a 1 to 5 byte tag and then its bytes, so it yields less than it takes. A copy
+/// repeats earlier output: tag 01 takes 2 bytes for 4 to 11 bytes out, tag 10 takes 3 bytes for
+/// 1 to 64, tag 11 takes 5 bytes for 1 to 64. The best any element does is 64 bytes out for 3
+/// in, so a block of n bytes (counting the varint too, which only loosens the bound) yields at
+/// most 64n/3 bytes. A header claiming more is a lie, refused before anything is reserved:
+/// otherwise a 4-byte block claiming 64 MiB makes the caller reserve 64 MiB, a thousand of
+/// them 64 GiB.
+fn max_block_output(block_len: usize) -> usize {
+    block_len.saturating_mul(64) / 3
+}
+
+/// The decoded length a raw block's header claims, checked against what the block can hold.
+fn block_len_claim(block: &[u8]) -> std::result::Result<usize, String> {
+    let n = decompress_len(block).map_err(|e| e.to_string())?;
+    if n > max_block_output(block.len()) {
+        return Err(format!(
+            "header claims {n} bytes, more than the {} bytes a block of {} bytes can decode to",
+            max_block_output(block.len()),
+            block.len()
+        ));
+    }
+    Ok(n)
+}
+
 /// The exact number of bytes `decode` will produce, read from the headers alone (the raw
 /// block's varint, the framing format's chunk headers). Refused before anything is allocated
 /// when it exceeds `max`: a 10-byte block may claim gigabytes.
@@ -104,7 +131,7 @@ pub fn decoded_len(data: &[u8], max: usize) -> Result<usize> {
         }
         total
     } else {
-        decompress_len(data).map_err(|e| corrupt(format!("snappy raw block: {e}")))?
+        block_len_claim(data).map_err(|e| corrupt(format!("snappy raw block: {e}")))?
     };
     if n > max {
         return Err(too_large(max));
@@ -162,7 +189,7 @@ impl Chunk<'_> {
     #[inline]
     fn decoded_len(&self) -> Result<usize> {
         let n = match self.kind {
-            CHUNK_COMPRESSED => decompress_len(self.checksum_and_block()?.1).map_err(|e| self.error(e))?,
+            CHUNK_COMPRESSED => block_len_claim(self.checksum_and_block()?.1).map_err(|e| self.error(e))?,
             CHUNK_UNCOMPRESSED => self.checksum_and_block()?.1.len(),
             CHUNK_STREAM_IDENTIFIER if self.body != &STREAM_IDENTIFIER[4..] => {
                 return Err(self.error("bad stream identifier"))
@@ -343,12 +370,56 @@ mod tests {
 
     #[test]
     fn limits_are_enforced_before_allocating() {
-        // A raw block whose varint claims 4 GiB - 1 (the format's maximum).
-        let err = decode(&[0xff, 0xff, 0xff, 0xff, 0x0f, 0x00], 1 << 20, &mut Vec::new()).unwrap_err();
-        assert_eq!(err.kind(), crate::ErrorKind::LimitExceeded);
+        // Honest data over the limit: refused from the header, before decoding.
+        let zeros = snap::raw::Encoder::new().compress_vec(&[0u8; 1 << 20]).unwrap();
+        let err = decode(&zeros, 100_000, &mut Vec::new()).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::LimitExceeded, "{err}");
         let input = vec![7u8; 200_000];
         let err = decode(&framed(&input), 100_000, &mut Vec::new()).unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::LimitExceeded);
+    }
+
+    #[test]
+    fn claims_beyond_what_the_bytes_can_hold_are_corrupt() {
+        // A raw block whose varint claims 4 GiB - 1 (the format's maximum), and one of 4 bytes
+        // claiming 64 MiB (the hostile batch's payload): both are lies, whatever the limit.
+        for block in [
+            &[0xff, 0xff, 0xff, 0xff, 0x0f, 0x00][..],
+            &[0x80, 0x80, 0x80, 0x20],
+        ] {
+            let err = decode(block, usize::MAX, &mut Vec::new()).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::CorruptPayload, "{err}");
+            assert!(err.message().contains("can decode to"), "{err}");
+        }
+        // A framed chunk that is only a block header claiming 64 KiB.
+        let mut stream = STREAM_IDENTIFIER.to_vec();
+        stream.extend_from_slice(&[CHUNK_COMPRESSED, 7, 0, 0, 0, 0, 0, 0, 0x80, 0x80, 0x04]);
+        let err = decoded_len(&stream, usize::MAX).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::CorruptPayload, "{err}");
+    }
+
+    #[test]
+    fn the_expansion_bound_admits_snappys_best_compression() {
+        // Runs of one byte are what snappy compresses best (copies of 64 bytes for 3); the
+        // bound must admit them, and be close to them, or it refuses honest data or protects
+        // little.
+        for len in [64usize, 4096, 65536, 1 << 20] {
+            let block = snap::raw::Encoder::new().compress_vec(&vec![0u8; len]).unwrap();
+            assert!(
+                len <= max_block_output(block.len()),
+                "{len} from {} bytes",
+                block.len()
+            );
+            let mut out = Vec::new();
+            decode(&block, usize::MAX, &mut out).unwrap();
+            assert_eq!(out.len(), len);
+            if len >= 4096 {
+                assert!(
+                    max_block_output(block.len()) < len + len / 16,
+                    "bound too loose at {len}"
+                );
+            }
+        }
     }
 
     #[test]

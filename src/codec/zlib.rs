@@ -1,6 +1,6 @@
 //! `binary/zlib`: RFC 1950 over the serialized payload, as the Go and Java SDKs write it.
 
-use crate::error::{corrupt, too_large, Result};
+use crate::error::{corrupt, out_of_memory, too_large, Result};
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
 /// The level the SDKs use (C zlib's default, `Z_DEFAULT_COMPRESSION` = 6).
@@ -67,7 +67,7 @@ impl Decompressor {
                     .max(data.len() * 2)
                     .max(4096)
                     .min((max - produced).saturating_add(1));
-                out.reserve_exact(grow);
+                out.try_reserve_exact(grow).map_err(|_| out_of_memory(grow))?;
             }
             let (in_before, out_before) = (z.total_in(), z.total_out());
             let status = z
