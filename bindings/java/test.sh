@@ -25,8 +25,13 @@ log "formatting (google-java-format)"
 (cd "$examples" && "${mvn[@]}" spotless:check) || die "run: (cd examples/java && mvn spotless:apply)"
 
 log "JUnit tests of the binding (mvn install: test, then the jar into ~/.m2)"
+# HostileTest runs apart, in a JVM inside 4 GiB of address space (ulimit -v): surefire's
+# "hostile" execution starts it through src/test/jvm-4gib/bin/java, with the JVM flags that let
+# it start and still leave a decode room (the pom says why).
 rm -rf "$here/target/surefire-reports"
 (cd "$here" && "${mvn[@]}" install -Dtpc.lib.dir="$lib_dir")
+[ -f "$here/target/surefire-reports/TEST-io.github.temporalpayloadcodec.HostileTest.xml" ] ||
+  die "HostileTest did not run (surefire execution \"hostile\" in the pom)"
 
 # The jar must carry the library where JNA looks for it.
 jar="$here/target/temporal-payload-codec-0.1.0.jar"

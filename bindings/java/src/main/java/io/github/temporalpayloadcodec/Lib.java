@@ -119,6 +119,8 @@ final class Lib {
 
   static native int tpc_codec_builder_set_max_decoded_size(Pointer b, long maxBytes);
 
+  static native int tpc_codec_builder_set_max_total_decoded_size(Pointer b, long maxBytes);
+
   static native int tpc_codec_builder_set_compression(Pointer b, int algorithm);
 
   static native int tpc_codec_builder_set_only_if_smaller(Pointer b, int on);

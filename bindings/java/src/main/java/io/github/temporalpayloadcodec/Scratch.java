@@ -100,7 +100,11 @@ final class Scratch {
   void ensureOutput(long size) {
     long capacity = outputCapacity();
     if (size > capacity) {
-      output.close();
+      // Freed before allocating, so the two are never held at once; forgotten first, so that a
+      // failed allocation leaves no freed area for the thread's next decode to hand to C.
+      Memory old = output;
+      output = null;
+      old.close();
       allocateOutput(Math.max(size, Math.min(capacity * 2, RETAIN)));
     }
   }
@@ -135,12 +139,22 @@ final class Scratch {
     return memory.size() - HEADER;
   }
 
-  private void ensureInput(long size) {
+  void ensureInput(long size) {
     long capacity = inputCapacity();
     if (size > capacity) {
-      memory.close();
-      allocate(Math.max(size, Math.min(capacity * 2, RETAIN)));
+      replaceMemory(Math.max(size, Math.min(capacity * 2, RETAIN)));
     }
+  }
+
+  /**
+   * Allocates before freeing (the old memory is at most RETAIN bytes at the start of a call), so
+   * that a failed allocation leaves the thread its old, live memory rather than freed memory behind
+   * the header buffers.
+   */
+  private void replaceMemory(long inputCapacity) {
+    Memory old = memory;
+    allocate(inputCapacity);
+    old.close();
   }
 
   /** Serializes payloads as a Payloads message into the input area; returns its length. */
@@ -227,8 +241,7 @@ final class Scratch {
    */
   void trim(boolean encoded) {
     if (inputCapacity() > RETAIN) {
-      memory.close();
-      allocate(INITIAL);
+      replaceMemory(INITIAL);
     }
     if (encoded && workspaceCapacity() > RETAIN) {
       workspace.free();

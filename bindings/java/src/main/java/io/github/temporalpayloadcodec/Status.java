@@ -10,7 +10,10 @@ public enum Status {
   MALFORMED_INPUT(3),
   /** An encoded payload does not decode: bad stream, CRC mismatch, bad inner payload. */
   CORRUPT_PAYLOAD(4),
-  /** A decoded payload would exceed the maximum decoded size, or layers nest too deeply. */
+  /**
+   * A decoded payload would exceed the maximum decoded size, a decode call its maximum total, or
+   * layers nest too deeply.
+   */
   LIMIT_EXCEEDED(5),
   /** An encrypted payload names a key id the codec does not hold. */
   UNKNOWN_KEY(6),

@@ -67,7 +67,10 @@ public final class TpcCodec implements PayloadCodec, AutoCloseable {
     return DEFAULT;
   }
 
-  /** A builder with the library's defaults (snappy framing, no keys, 64 MiB limit). */
+  /**
+   * A builder with the library's defaults (snappy framing, no keys, 64 MiB per payload and 256 MiB
+   * per decode call).
+   */
   public static Builder newBuilder() {
     return new Builder();
   }
@@ -273,6 +276,7 @@ public final class TpcCodec implements PayloadCodec, AutoCloseable {
     private Boolean onlyIfSmaller;
     private Integer zlibLevel;
     private Long maxDecodedSize;
+    private Long maxTotalDecodedSize;
     private String encryptionKeyId;
     // In the order given, duplicates included: the library reports a duplicate id at build.
     private final List<String> keyIds = new ArrayList<>();
@@ -308,6 +312,18 @@ public final class TpcCodec implements PayloadCodec, AutoCloseable {
     }
 
     /**
+     * The most bytes one decode call may produce, all payloads and all their layers counted
+     * (default 256 MiB; at least 1). Crossing it fails the call with {@link Status#LIMIT_EXCEEDED},
+     * naming the payload at which the total crossed it. The per-payload {@link
+     * #maxDecodedSize(long)} alone lets a batch of many payloads, each just under it, make one call
+     * decode gigabytes.
+     */
+    public Builder maxTotalDecodedSize(long bytes) {
+      this.maxTotalDecodedSize = bytes;
+      return this;
+    }
+
+    /**
      * Adds a 32-byte AES-256 key under an id; decoding picks keys by the id a payload names. Any
      * number of keys may be added (key rotation: old ones still decrypt old histories).
      */
@@ -327,11 +343,16 @@ public final class TpcCodec implements PayloadCodec, AutoCloseable {
 
     /** Builds the codec; the builder may be built again. */
     public TpcCodec build() {
+      // size_t would read a negative number as a huge limit: refuse it here.
       if (maxDecodedSize != null && maxDecodedSize < 1) {
-        // size_t would read a negative number as a huge limit: refuse it here.
         throw new TpcException(
             Status.INVALID_ARGUMENT.code(),
             "max decoded size must be at least 1, got " + maxDecodedSize);
+      }
+      if (maxTotalDecodedSize != null && maxTotalDecodedSize < 1) {
+        throw new TpcException(
+            Status.INVALID_ARGUMENT.code(),
+            "max total decoded size must be at least 1, got " + maxTotalDecodedSize);
       }
       List<byte[]> ids = new ArrayList<>();
       for (String id : keyIds) {
@@ -357,6 +378,9 @@ public final class TpcCodec implements PayloadCodec, AutoCloseable {
       if (maxDecodedSize != null) {
         Lib.tpc_codec_builder_set_max_decoded_size(b, maxDecodedSize);
       }
+      if (maxTotalDecodedSize != null) {
+        Lib.tpc_codec_builder_set_max_total_decoded_size(b, maxTotalDecodedSize);
+      }
       for (int i = 0; i < keys.size(); i++) {
         Lib.tpc_codec_builder_add_key(b, ids.get(i), keys.get(i), keys.get(i).length);
       }
@@ -379,6 +403,7 @@ public final class TpcCodec implements PayloadCodec, AutoCloseable {
           + (onlyIfSmaller != null && onlyIfSmaller ? ", onlyIfSmaller" : "")
           + (zlibLevel == null ? "" : ", zlibLevel=" + zlibLevel)
           + (maxDecodedSize == null ? "" : ", maxDecodedSize=" + maxDecodedSize)
+          + (maxTotalDecodedSize == null ? "" : ", maxTotalDecodedSize=" + maxTotalDecodedSize)
           + ", keyIds="
           + keyIds
           + (encryptionKeyId == null ? "" : ", encryptionKeyId=" + encryptionKeyId)

@@ -53,6 +53,14 @@ class ErrorsTest {
     expect(Status.INVALID_ARGUMENT, () -> TpcCodec.newBuilder().zlibLevel(10).build());
     expect(Status.INVALID_ARGUMENT, () -> TpcCodec.newBuilder().maxDecodedSize(0).build());
     expect(Status.INVALID_ARGUMENT, () -> TpcCodec.newBuilder().maxDecodedSize(-1).build());
+    for (long bad : new long[] {0, -1, Long.MIN_VALUE}) {
+      TpcException total =
+          expect(
+              Status.INVALID_ARGUMENT,
+              () -> TpcCodec.newBuilder().maxTotalDecodedSize(bad).build());
+      assertTrue(total.getDetail().contains("max total decoded size"), total.getDetail());
+      assertTrue(total.getDetail().contains(String.valueOf(bad)), total.getDetail());
+    }
     expect(
         Status.INVALID_ARGUMENT, () -> TpcCodec.newBuilder().addKey("", Fixtures.key(1)).build());
     expect(
@@ -97,6 +105,28 @@ class ErrorsTest {
     try (TpcCodec small = TpcCodec.newBuilder().maxDecodedSize(1000).build()) {
       expect(Status.LIMIT_EXCEEDED, () -> small.decode(List.of(snappy(2))));
     }
+  }
+
+  @Test
+  void maxTotalDecodedSizeCountsTheWholeCall() {
+    // Each payload decodes to about 600 bytes: alone under the 1000-byte limit, with the first
+    // over it. The limit is per call, so the message names the payload where the total crossed.
+    List<Payload> batch =
+        TpcCodec.defaultCodec().encode(List.of(Fixtures.order(1, 600), Fixtures.order(2, 600)));
+    byte[] serialized = Fixtures.serialize(batch);
+    try (TpcCodec tight = TpcCodec.newBuilder().maxTotalDecodedSize(1000).build()) {
+      assertTrue(tight.toString().contains("maxTotalDecodedSize=1000"), tight.toString());
+      assertEquals(1, tight.decode(batch.subList(0, 1)).size());
+      assertEquals(1, tight.decode(batch.subList(1, 2)).size());
+      for (Executable call :
+          List.<Executable>of(
+              () -> tight.decode(batch), () -> tight.decodeSerialized(serialized))) {
+        TpcException e = expect(Status.LIMIT_EXCEEDED, call);
+        assertTrue(e.getDetail().startsWith("payload 1:"), e.getDetail());
+      }
+    }
+    // The default, 256 MiB, lets the same batch through.
+    assertEquals(2, TpcCodec.defaultCodec().decode(batch).size());
   }
 
   @Test

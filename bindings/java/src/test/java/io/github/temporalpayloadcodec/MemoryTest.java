@@ -2,6 +2,7 @@ package io.github.temporalpayloadcodec;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.temporal.api.common.v1.Payload;
@@ -121,6 +122,24 @@ class MemoryTest {
 
     List<Payload> small = List.of(Fixtures.json("1"));
     assertEquals(small, codec.decode(codec.encode(small)));
+  }
+
+  @Test
+  void aFailedGrowthLeavesTheThreadsMemoryUsable() {
+    // A size no malloc grants: the growth fails as one sized from a hostile claim did (JNA's
+    // OutOfMemoryError). The thread must keep live memory, not freed memory its next call would
+    // hand to C (that next decode used to fail with TPC_ERR_NULL_ARGUMENT, and an input area
+    // would have been written after free).
+    Scratch scratch = Scratch.get();
+    TpcCodec codec = TpcCodec.defaultCodec();
+    List<Payload> batch = List.of(Fixtures.order(3, 100_000));
+    List<Payload> encoded = codec.encode(batch);
+    assertEquals(batch, codec.decode(encoded));
+    assertThrows(OutOfMemoryError.class, () -> scratch.ensureOutput(1L << 60));
+    assertThrows(OutOfMemoryError.class, () -> scratch.ensureInput(1L << 60));
+    assertTrue(scratch.inputCapacity() > 0 && scratch.outputCapacity() > 0);
+    assertEquals(batch, codec.decode(encoded));
+    assertEquals(batch, codec.decode(codec.encode(batch)));
   }
 
   @Test
