@@ -4,7 +4,8 @@
 # Installs Mono (mcs + mono) and what the fixtures need, builds the library, compiles the
 # binding, its tests and examples with mcs into bindings/dotnet/out/, checks the examples
 # (also against the C payload_tool), the Temporalio adapter against stubs, then runs the test
-# runner, whose last line is "N passed, N failed". Exits non-zero on any failure.
+# runner (inside 4 GiB of address space, for HostileTests), whose last line is "N passed, N failed".
+# Exits non-zero on any failure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -131,8 +132,25 @@ echo "DecodePayloads: listing, stdin, keys, missing-library message: ok"
 log "Temporalio adapter against stubs of the SDK surface (the real package is not available here)"
 LD_LIBRARY_PATH="$lib" mono --debug "$out/tests/AdapterCheck.exe"
 
-log "tests (mono)"
+log "tests (mono, inside 4 GiB of address space)"
 "$python" "$here/tests/dotnet_sample.py" make "$work/dotnet-sample.tsv"
+# The batches every binding must survive (HostileTests), from the one shared generator.
+"$python" "$repo/tests/hostile/make_hostile.py" "$work/hostile"
 export LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-TPC_VECTORS="$vectors" TPC_DOTNET_SAMPLE="$work/dotnet-sample.tsv" TPC_PYTHON="$python" \
-  TPC_SAMPLE_SCRIPT="$here/tests/dotnet_sample.py" mono --debug "$out/tests/TemporalPayloadCodec.Tests.exe" "$@"
+# ulimit -v: this machine's overcommit grants a reservation sized from a hostile header, which
+# only kills a process once touched; under the limit it fails at once, as on a small host, so a
+# decode that trusts a claim aborts the runner here rather than passing by luck. Mono needs no
+# tuning for it (SGen reserves no large heap up front: no MONO_GC_PARAMS). MALLOC_ARENA_MAX: glibc
+# reserves 64 MiB of address space per malloc arena, up to 8 per core; Mono with 16 threads held
+# 1.1 GB of address space with the default, 0.17 GB with two arenas (measured on 2 cores).
+status=0
+(
+  ulimit -v 4194304
+  exec env MALLOC_ARENA_MAX=2 TPC_VECTORS="$vectors" TPC_DOTNET_SAMPLE="$work/dotnet-sample.tsv" TPC_PYTHON="$python" \
+    TPC_SAMPLE_SCRIPT="$here/tests/dotnet_sample.py" TPC_HOSTILE_DIR="$work/hostile" \
+    mono --debug "$out/tests/TemporalPayloadCodec.Tests.exe" "$@"
+) || status=$?
+if [ "$status" -gt 128 ]; then
+  die "the test runner was killed by signal $((status - 128)) (a library abort is SIGABRT, 6)"
+fi
+[ "$status" = 0 ] || die "the test runner exited $status"

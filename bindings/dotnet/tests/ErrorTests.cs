@@ -18,6 +18,8 @@ namespace TemporalPayloadCodec.Tests
             Assert.True(e.Detail.Contains("99"), "message names the bad algorithm: " + e.Detail);
             build(TpcCodec.CreateBuilder().WithZlibLevel(10));
             build(TpcCodec.CreateBuilder().WithMaxDecodedSize(0));
+            e = build(TpcCodec.CreateBuilder().WithMaxTotalDecodedSize(0));
+            Assert.True(e.Detail.Contains("max total decoded size"), "message names the option: " + e.Detail);
             e = build(TpcCodec.CreateBuilder().AddKey("short", new byte[31]));
             Assert.True(e.Detail.Contains("32"), "message names the key length: " + e.Detail);
             build(TpcCodec.CreateBuilder().AddKey(string.Empty, Fixtures.KeyA));
@@ -43,6 +45,8 @@ namespace TemporalPayloadCodec.Tests
             Assert.Throws<ArgumentException>(() => TpcCodec.CreateBuilder().WithEncryptionKey("a\0b"), "NUL in key id");
             Assert.Throws<ArgumentOutOfRangeException>(() => TpcCodec.CreateBuilder().WithZlibLevel(-1), "negative level");
             Assert.Throws<ArgumentOutOfRangeException>(() => TpcCodec.CreateBuilder().WithMaxDecodedSize(-1), "negative size");
+            Assert.Throws<ArgumentOutOfRangeException>(() => TpcCodec.CreateBuilder().WithMaxTotalDecodedSize(-1), "negative total");
+            Assert.Throws<ArgumentOutOfRangeException>(() => TpcCodec.CreateBuilder().WithMaxTotalDecodedSize(long.MinValue), "negative total");
             var builder = TpcCodec.CreateBuilder();
             builder.Build().Dispose();
             Assert.Throws<InvalidOperationException>(() => builder.Build(), "a builder builds once");
@@ -89,6 +93,27 @@ namespace TemporalPayloadCodec.Tests
             }
 
             Assert.Status(TpcStatus.LimitExceeded, () => TpcCodec.Default.Decode(nested), "9 nested layers");
+        }
+
+        [Test]
+        public static void MaxTotalDecodedSizeCountsTheWholeCall()
+        {
+            // Each payload decodes to about 600 bytes: alone under the 1000-byte limit, with the
+            // first over it. The limit is per call, so the message names the payload where the
+            // total crossed it.
+            byte[] first = TpcCodec.Default.Encode(Fixtures.Batch(Fixtures.Payload("json/plain", "\"" + new string('a', 600) + "\"")));
+            byte[] second = TpcCodec.Default.Encode(Fixtures.Batch(Fixtures.Payload("json/plain", "\"" + new string('b', 600) + "\"")));
+            byte[] both = Fixtures.Concat(first, second);
+            using (var tight = TpcCodec.CreateBuilder().WithMaxTotalDecodedSize(1000).Build())
+            {
+                tight.Decode(first);
+                tight.Decode(second);
+                var e = Assert.Status(TpcStatus.LimitExceeded, () => tight.Decode(both), "two payloads over a 1000-byte total");
+                Assert.True(e.Detail.StartsWith("payload 1:", StringComparison.Ordinal), "message names the second payload: " + e.Detail);
+            }
+
+            // The default total, 256 MiB, lets the same batch through.
+            Assert.Equal(2, MiniProto.SplitPayloads(TpcCodec.Default.Decode(both)).Count, "payloads decoded by Default");
         }
 
         [Test]

@@ -48,6 +48,9 @@ namespace TemporalPayloadCodec
         internal static extern uint tpc_codec_builder_set_max_decoded_size(IntPtr builder, UIntPtr maxBytes);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint tpc_codec_builder_set_max_total_decoded_size(IntPtr builder, UIntPtr maxBytes);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint tpc_codec_builder_set_compression(IntPtr builder, uint algorithm);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]

@@ -47,7 +47,10 @@ namespace TemporalPayloadCodec
             get { return Native.AbiVersion; }
         }
 
-        /// <summary>A builder with the library's defaults (snappy framing, no keys, 64 MiB limit).</summary>
+        /// <summary>
+        /// A builder with the library's defaults (snappy framing, no keys, 64 MiB per payload and
+        /// 256 MiB per decode call).
+        /// </summary>
         public static TpcCodecBuilder CreateBuilder()
         {
             return new TpcCodecBuilder();

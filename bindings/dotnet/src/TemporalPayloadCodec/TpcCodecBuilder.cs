@@ -31,6 +31,7 @@ namespace TemporalPayloadCodec
         private bool? onlyIfSmaller;
         private uint? zlibLevel;
         private ulong? maxDecodedSize;
+        private ulong? maxTotalDecodedSize;
         private string encryptionKeyId;
         private bool built;
 
@@ -80,6 +81,26 @@ namespace TemporalPayloadCodec
         }
 
         /// <summary>
+        /// The most bytes one <see cref="TpcCodec.Decode"/> call may produce, all payloads and all
+        /// their layers counted (at least 1); default 256 MiB. Crossing it throws
+        /// <see cref="TpcStatus.LimitExceeded"/> naming the payload at which the total crossed it.
+        /// </summary>
+        /// <remarks>
+        /// <see cref="WithMaxDecodedSize"/> bounds each payload only: without this, a batch of
+        /// many payloads each just under it would make one call decode gigabytes.
+        /// </remarks>
+        public TpcCodecBuilder WithMaxTotalDecodedSize(long maxBytes)
+        {
+            if (maxBytes < 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(maxBytes), maxBytes, "a size cannot be negative");
+            }
+
+            maxTotalDecodedSize = (ulong)maxBytes;
+            return this;
+        }
+
+        /// <summary>
         /// Adds a 32-byte AES-256 key under <paramref name="keyId"/>. Decoding picks keys by the id
         /// a payload names, so old keys kept here still decrypt old histories. The key bytes are
         /// copied, and wiped from managed memory by <see cref="Build"/>.
@@ -110,8 +131,8 @@ namespace TemporalPayloadCodec
         /// <summary>Builds the codec. A builder builds once; its key copies are wiped either way.</summary>
         /// <exception cref="TpcException">
         /// <see cref="TpcStatus.InvalidArgument"/>: the first bad option (unknown compression, zlib
-        /// level over 9, zero max size, key not 32 bytes, empty or duplicate key id, encryption key
-        /// never added).
+        /// level over 9, zero max size or max total size, key not 32 bytes, empty or duplicate key
+        /// id, encryption key never added).
         /// </exception>
         public TpcCodec Build()
         {
@@ -151,9 +172,12 @@ namespace TemporalPayloadCodec
 
                 if (maxDecodedSize.HasValue)
                 {
-                    // size_t is 32 bits in a 32-bit process: clamp rather than wrap.
-                    ulong max = Math.Min(maxDecodedSize.Value, UIntPtr.Size == 4 ? uint.MaxValue : ulong.MaxValue);
-                    Native.tpc_codec_builder_set_max_decoded_size(builder, new UIntPtr(max));
+                    Native.tpc_codec_builder_set_max_decoded_size(builder, SizeT(maxDecodedSize.Value));
+                }
+
+                if (maxTotalDecodedSize.HasValue)
+                {
+                    Native.tpc_codec_builder_set_max_total_decoded_size(builder, SizeT(maxTotalDecodedSize.Value));
                 }
 
                 foreach (var entry in keys)
@@ -194,6 +218,12 @@ namespace TemporalPayloadCodec
 
                 keys.Clear();
             }
+        }
+
+        private static UIntPtr SizeT(ulong value)
+        {
+            // size_t is 32 bits in a 32-bit process: clamp rather than wrap.
+            return new UIntPtr(Math.Min(value, UIntPtr.Size == 4 ? uint.MaxValue : ulong.MaxValue));
         }
 
         private static void CheckKeyId(string keyId)

@@ -20,7 +20,10 @@ namespace TemporalPayloadCodec
         /// <summary>TPC_ERR_CORRUPT_PAYLOAD: an encoded payload's data does not decode.</summary>
         CorruptPayload = 4,
 
-        /// <summary>TPC_ERR_LIMIT_EXCEEDED: a decoded payload would exceed the maximum, or layers nest too deeply.</summary>
+        /// <summary>
+        /// TPC_ERR_LIMIT_EXCEEDED: a decoded payload would exceed the maximum, a decode call its
+        /// maximum total, or layers nest too deeply.
+        /// </summary>
         LimitExceeded = 5,
 
         /// <summary>TPC_ERR_UNKNOWN_KEY: an encrypted payload names a key id the codec does not hold.</summary>
