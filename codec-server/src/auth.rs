@@ -292,14 +292,24 @@ impl JwtVerifier {
         let mut v = Validation::new(header.alg);
         v.leeway = self.config.leeway_secs;
         v.validate_nbf = true;
+        // jsonwebtoken checks `iss` and `aud` only when the token has them: a configured one
+        // must also be present, or a token minted for another service without them would do.
+        let mut required = vec!["exp"];
         match &self.config.issuer {
-            Some(iss) => v.set_issuer(&[iss]),
+            Some(iss) => {
+                v.set_issuer(&[iss]);
+                required.push("iss");
+            }
             None => v.iss = None,
         }
         match &self.config.audience {
-            Some(aud) => v.set_audience(&[aud]),
+            Some(aud) => {
+                v.set_audience(&[aud]);
+                required.push("aud");
+            }
             None => v.validate_aud = false,
         }
+        v.set_required_spec_claims(&required);
         let data = jsonwebtoken::decode::<serde_json::Value>(token, &key, &v)
             .map_err(|e| format!("JWT rejected: {}", jwt_error(&e)))?;
         let roles: Vec<&str> = match data.claims.get(&self.config.roles_claim) {
@@ -315,6 +325,15 @@ impl JwtVerifier {
             None
         })
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` value. The scheme name is
+/// case-insensitive (RFC 9110, 11.1): `bearer` and `BEARER` are the same scheme.
+fn bearer_token(header: &[u8]) -> Option<&[u8]> {
+    let space = header.iter().position(|&b| b == b' ')?;
+    let (scheme, rest) = header.split_at(space);
+    let token = rest.trim_ascii();
+    (scheme.eq_ignore_ascii_case(b"Bearer") && !token.is_empty()).then_some(token)
 }
 
 #[derive(Debug)]
@@ -349,11 +368,7 @@ impl Auth {
     /// Checks an `Authorization` header value for an operation needing `need`.
     pub async fn authorize(&self, header: Option<&[u8]>, need: Role) -> Result<Role, AuthError> {
         let header = header.ok_or_else(|| AuthError::Unauthenticated("no Authorization header".into()))?;
-        let token = header
-            .strip_prefix(b"Bearer ")
-            .or_else(|| header.strip_prefix(b"bearer "))
-            .map(|t| t.trim_ascii())
-            .filter(|t| !t.is_empty())
+        let token = bearer_token(header)
             .ok_or_else(|| AuthError::Unauthenticated("Authorization is not `Bearer <token>`".into()))?;
         let role = if let Some(role) = self.static_role(token) {
             Some(role)
@@ -404,10 +419,22 @@ mod tests {
         ));
         assert_eq!(a.authorize(w, Role::Reader).await, Ok(Role::Writer));
         assert_eq!(a.authorize(w, Role::Writer).await, Ok(Role::Writer));
+        for scheme in ["bearer", "BEARER", "bEaReR"] {
+            let h = format!("{scheme} reader-secret-0123456789");
+            assert_eq!(
+                a.authorize(Some(h.as_bytes()), Role::Reader).await,
+                Ok(Role::Reader),
+                "{scheme}"
+            );
+        }
         for bad in [
             None,
             Some(&b""[..]),
             Some(b"Bearer "),
+            Some(b"Bearer"),
+            Some(b"Bearerreader-secret-0123456789"),
+            Some(b"Bearer: reader-secret-0123456789"),
+            Some(b"Token reader-secret-0123456789"),
             Some(b"reader-secret-0123456789"),
             Some(b"Basic cmVhZGVyOnNlY3JldA=="),
             Some(b"Bearer reader-secret-012345678"),
