@@ -1,22 +1,131 @@
 //! Connections: HTTP/1.1 with a header read timeout (slow clients cannot hold sockets), a cap
 //! on connections served at once, and graceful shutdown: on the signal the listener closes,
 //! requests in flight finish (up to the grace period), idle keep-alive connections close.
+//!
+//! At the cap, a new connection makes room by closing the connection that has been idle the
+//! longest (no request in progress: never sent one, or waiting between keep-alive requests,
+//! or still dribbling its headers), as nginx reuses its idle keep-alive connections when it
+//! runs out. Otherwise a thousand sockets that send nothing would hold every slot until the
+//! header read timeout, and a real client would wait that long in the accept queue. Only when
+//! every connection has a request in progress does a new one wait for a slot.
 
 use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{watch, Notify, Semaphore};
+use tower::ServiceExt;
 
 pub struct Limits {
     pub header_read_timeout: Duration,
     pub max_connections: usize,
     pub shutdown_grace: Duration,
+}
+
+/// `Connection::idle_since` while a request is in progress.
+const BUSY: u64 = u64::MAX;
+/// How often a new connection waiting at the cap looks again for one that went idle.
+const RETRY_EVICTION: Duration = Duration::from_millis(50);
+
+/// What the accept loop knows of one connection.
+struct Connection {
+    /// Milliseconds since the server started at which the last request ended (or the
+    /// connection was accepted); `BUSY` during a request.
+    idle_since: AtomicU64,
+    /// Asked to close: not to be picked again.
+    closing: AtomicBool,
+    close: Notify,
+}
+
+/// The connections being served.
+struct Registry {
+    started: Instant,
+    next_id: AtomicU64,
+    connections: Mutex<HashMap<u64, Arc<Connection>>>,
+}
+
+impl Registry {
+    fn now(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    fn add(self: &Arc<Self>) -> (Arc<Connection>, Registered) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let conn = Arc::new(Connection {
+            idle_since: AtomicU64::new(self.now()),
+            closing: AtomicBool::new(false),
+            close: Notify::new(),
+        });
+        self.lock().insert(id, Arc::clone(&conn));
+        (
+            conn,
+            Registered {
+                registry: Arc::clone(self),
+                id,
+            },
+        )
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Connection>>> {
+        // A panic while holding the lock leaves the map whole: carry on with it.
+        self.connections.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Asks the connection idle the longest to close; false when none is idle.
+    fn close_longest_idle(&self) -> bool {
+        let connections = self.lock();
+        let victim = connections
+            .values()
+            .filter(|c| !c.closing.load(Ordering::Relaxed))
+            .filter(|c| c.idle_since.load(Ordering::Relaxed) != BUSY)
+            .min_by_key(|c| c.idle_since.load(Ordering::Relaxed));
+        match victim {
+            Some(c) => {
+                c.closing.store(true, Ordering::Relaxed);
+                // A stored permit: the connection's task sees it even if it is not waiting yet.
+                c.close.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Removes a connection from the registry when its task ends, however it ends.
+struct Registered {
+    registry: Arc<Registry>,
+    id: u64,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.registry.lock().remove(&self.id);
+    }
+}
+
+/// Marks a connection busy for as long as it lives: from the request's dispatch until its
+/// response is produced (or the request is dropped).
+struct InRequest<'a> {
+    registry: &'a Registry,
+    conn: &'a Connection,
+}
+
+impl<'a> InRequest<'a> {
+    fn start(registry: &'a Registry, conn: &'a Connection) -> Self {
+        conn.idle_since.store(BUSY, Ordering::Relaxed);
+        InRequest { registry, conn }
+    }
+}
+
+impl Drop for InRequest<'_> {
+    fn drop(&mut self) {
+        self.conn.idle_since.store(self.registry.now(), Ordering::Relaxed);
+    }
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then drains. Returns false when
@@ -27,8 +136,14 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) -> bool {
-    let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let registry = Arc::new(Registry {
+        started: Instant::now(),
+        next_id: AtomicU64::new(0),
+        connections: Mutex::new(HashMap::new()),
+    });
+    // Every connection task holds a receiver: `closed()` on the sender is "all drained".
+    let (drain_tx, drain_rx) = watch::channel(());
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -36,11 +151,6 @@ pub async fn serve(
         .keep_alive(true);
     tokio::pin!(shutdown);
     loop {
-        // Take a slot first: at the cap, new connections wait in the kernel's accept queue.
-        let permit = tokio::select! {
-            p = Arc::clone(&slots).acquire_owned() => p.expect("the semaphore is never closed"),
-            () = &mut shutdown => break,
-        };
         let (stream, _peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
@@ -53,19 +163,69 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let permit = match Arc::clone(&slots).try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                // At the cap: make room, or, with every connection in a request, wait for one
+                // to end or go idle. Only this connection waits; the rest stay in the kernel's
+                // accept queue.
+                let wait = async {
+                    loop {
+                        registry.close_longest_idle();
+                        tokio::select! {
+                            p = Arc::clone(&slots).acquire_owned() => {
+                                return p.expect("the semaphore is never closed");
+                            }
+                            () = tokio::time::sleep(RETRY_EVICTION) => {}
+                        }
+                    }
+                };
+                tokio::select! {
+                    p = wait => p,
+                    () = &mut shutdown => break,
+                }
+            }
+        };
         let _ = stream.set_nodelay(true);
-        let conn = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
-        let conn = graceful.watch(conn);
+        let (conn_state, registered) = registry.add();
+        let service = {
+            let app = app.clone();
+            let registry = Arc::clone(&registry);
+            let conn_state = Arc::clone(&conn_state);
+            hyper::service::service_fn(move |request| {
+                let app = app.clone();
+                let registry = Arc::clone(&registry);
+                let conn_state = Arc::clone(&conn_state);
+                async move {
+                    let _busy = InRequest::start(&registry, &conn_state);
+                    app.oneshot(request).await
+                }
+            })
+        };
+        let conn = builder.serve_connection(TokioIo::new(stream), service);
+        let mut drain = drain_rx.clone();
         tokio::spawn(async move {
+            let _permit = permit;
+            let _registered = registered;
+            tokio::pin!(conn);
             // A client that resets or times out is routine, not worth a log line of its own.
+            tokio::select! {
+                _ = conn.as_mut() => return,
+                () = conn_state.close.notified() => {}
+                _ = drain.changed() => {}
+            }
+            // Idle: closes now. In a request: finishes it, then closes.
+            conn.as_mut().graceful_shutdown();
             let _ = conn.await;
-            drop(permit);
         });
     }
     drop(listener);
+    drop(drain_rx);
     tracing::info!(target: "server", "shutting down: draining connections");
+    // No receiver left (no connection) is an error here, and nothing to wait for.
+    let _ = drain_tx.send(());
     tokio::select! {
-        () = graceful.shutdown() => true,
+        () = drain_tx.closed() => true,
         () = tokio::time::sleep(limits.shutdown_grace) => false,
     }
 }
