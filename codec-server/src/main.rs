@@ -88,7 +88,7 @@ async fn main() -> ExitCode {
         println!("config OK: namespaces {names:?}, listen {}", config.server.listen);
         return ExitCode::SUCCESS;
     }
-    let listener = match tokio::net::TcpListener::bind(config.server.listen).await {
+    let listener = match server::listen(config.server.listen) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("tpc-codec-server: cannot listen on {}: {e}", config.server.listen);

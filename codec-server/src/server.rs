@@ -8,6 +8,10 @@
 //! runs out. Otherwise a thousand sockets that send nothing would hold every slot until the
 //! header read timeout, and a real client would wait that long in the accept queue. Only when
 //! every connection has a request in progress does a new one wait for a slot.
+//!
+//! The listen backlog is [`LISTEN_BACKLOG`] rather than the standard library's 128: a burst
+//! of connections larger than the backlog between two turns of the accept loop overflows it,
+//! and each connection dropped there waits a second for its SYN to be sent again.
 
 use axum::Router;
 use hyper::server::conn::http1;
@@ -17,7 +21,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::{watch, Notify, Semaphore};
 use tower::ServiceExt;
 
@@ -27,6 +31,9 @@ pub struct Limits {
     pub shutdown_grace: Duration,
 }
 
+/// Connections the kernel may hold completed but not yet accepted (it caps this at
+/// `net.core.somaxconn`, 4096 by default), as Go's net/http asks for.
+pub const LISTEN_BACKLOG: u32 = 4096;
 /// `Connection::idle_since` while a request is in progress.
 const BUSY: u64 = u64::MAX;
 /// How often a new connection waiting at the cap looks again for one that went idle.
@@ -37,6 +44,8 @@ struct Connection {
     /// Milliseconds since the server started at which the last request ended (or the
     /// connection was accepted); `BUSY` during a request.
     idle_since: AtomicU64,
+    /// A request has been dispatched on it at some time.
+    served: AtomicBool,
     /// Asked to close: not to be picked again.
     closing: AtomicBool,
     close: Notify,
@@ -58,6 +67,7 @@ impl Registry {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let conn = Arc::new(Connection {
             idle_since: AtomicU64::new(self.now()),
+            served: AtomicBool::new(false),
             closing: AtomicBool::new(false),
             close: Notify::new(),
         });
@@ -109,23 +119,41 @@ impl Drop for Registered {
 }
 
 /// Marks a connection busy for as long as it lives: from the request's dispatch until its
-/// response is produced (or the request is dropped).
-struct InRequest<'a> {
-    registry: &'a Registry,
-    conn: &'a Connection,
+/// response is produced (or the request is dropped). Hyper still writes the response after
+/// that; a connection picked then is closed gracefully, which lets the write finish.
+struct InRequest {
+    registry: Arc<Registry>,
+    conn: Arc<Connection>,
 }
 
-impl<'a> InRequest<'a> {
-    fn start(registry: &'a Registry, conn: &'a Connection) -> Self {
+impl InRequest {
+    fn start(registry: &Arc<Registry>, conn: &Arc<Connection>) -> Self {
         conn.idle_since.store(BUSY, Ordering::Relaxed);
-        InRequest { registry, conn }
+        conn.served.store(true, Ordering::Relaxed);
+        InRequest {
+            registry: Arc::clone(registry),
+            conn: Arc::clone(conn),
+        }
     }
 }
 
-impl Drop for InRequest<'_> {
+impl Drop for InRequest {
     fn drop(&mut self) {
         self.conn.idle_since.store(self.registry.now(), Ordering::Relaxed);
     }
+}
+
+/// Listens on `addr` with a backlog of [`LISTEN_BACKLOG`] (address reuse on, as the standard
+/// library's `bind` has it, so a restart does not wait for old connections' TIME_WAIT).
+pub fn listen(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then drains. Returns false when
@@ -193,12 +221,14 @@ pub async fn serve(
             let registry = Arc::clone(&registry);
             let conn_state = Arc::clone(&conn_state);
             hyper::service::service_fn(move |request| {
+                // Marked here, when hyper dispatches the request, not when its future first
+                // runs: the connection's task must never see a dispatched request as idle.
+                let busy = InRequest::start(&registry, &conn_state);
                 let app = app.clone();
-                let registry = Arc::clone(&registry);
-                let conn_state = Arc::clone(&conn_state);
                 async move {
-                    let _busy = InRequest::start(&registry, &conn_state);
-                    app.oneshot(request).await
+                    let response = app.oneshot(request).await;
+                    drop(busy);
+                    response
                 }
             })
         };
@@ -213,6 +243,14 @@ pub async fn serve(
                 _ = conn.as_mut() => return,
                 () = conn_state.close.notified() => {}
                 _ = drain.changed() => {}
+            }
+            // Hyper closes a connection at once when it is idle between requests or has read
+            // nothing; one that never got a whole request's headers to us (a slow or partial
+            // sender) it would keep until the header read timeout: that one is dropped here,
+            // nothing of ours being in progress on it.
+            let never_served = !conn_state.served.load(Ordering::Relaxed);
+            if never_served && conn_state.idle_since.load(Ordering::Relaxed) != BUSY {
+                return;
             }
             // Idle: closes now. In a request: finishes it, then closes.
             conn.as_mut().graceful_shutdown();
