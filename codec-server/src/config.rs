@@ -81,6 +81,10 @@ pub struct NamespaceConfig {
     /// Largest decoded size of one payload.
     #[serde(default)]
     pub max_decoded_bytes: Option<usize>,
+    /// Most bytes one request's decode may produce, every payload and layer counted (the
+    /// core's default when unset): what bounds the memory a hostile batch can take.
+    #[serde(default)]
+    pub max_total_decoded_size: Option<usize>,
     #[serde(default)]
     pub keys: Vec<KeyConfig>,
     /// Without it, anyone who reaches the server may encode and decode this namespace.
@@ -290,6 +294,9 @@ fn build_namespace(
     if let Some(max) = c.max_decoded_bytes {
         b.max_decoded_size(max).map_err(codec_err)?;
     }
+    if let Some(max) = c.max_total_decoded_size {
+        b.max_total_decoded_size(max).map_err(codec_err)?;
+    }
     for k in &c.keys {
         let key = read_key(k, name, base, env)?;
         b.add_key(&k.id, &key).map_err(codec_err)?;
@@ -412,6 +419,7 @@ mod tests {
             zlib_level = 9
             encryption_key = "k1"
             max_decoded_bytes = 4096
+            max_total_decoded_size = 65536
             keys = [{ id = "k1", env = "KEY" }]
             [namespaces.default.auth]
             tokens = [{ role = "reader", env = "TOK" }]
@@ -503,6 +511,10 @@ mod tests {
                 "cors.allowed_origins",
             ),
             ("[server]\nmax_body_bytes = 0\n[namespaces.n]", "max_body_bytes"),
+            (
+                "[namespaces.n]\nmax_total_decoded_size = 0",
+                "max total decoded size must be at least 1 byte",
+            ),
         ];
         let env = [("SHORT", short), ("NOTHEX", "zz-secret-zz")];
         for (text, needle) in cases {

@@ -17,7 +17,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::BodyExt;
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 use tower_http::timeout::TimeoutLayer;
@@ -28,6 +29,11 @@ const BLOCKING_THRESHOLD: usize = 256 << 10;
 /// An oversized body up to this size is read and discarded so the client gets its 413.
 const DRAIN_MAX: u64 = 64 << 20;
 const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+/// The most bytes of one caller-supplied value (path, method, an error quoting the request)
+/// that a log line carries; longer values are cut and end in [`CUT_MARK`]. A client must not
+/// be able to turn each request into kilobytes of log.
+pub const LOG_FIELD_MAX: usize = 256;
+pub const CUT_MARK: &str = "…";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
@@ -217,41 +223,62 @@ async fn run(
         return Err(too_large());
     }
     let body = body.take().expect("the body is read once");
-    let bytes = match Limited::new(body, limit).collect().await {
-        Ok(c) => c.to_bytes(),
-        Err(e) if e.is::<LengthLimitError>() => return Err(too_large()),
-        Err(e) => {
-            return Err(fail(
-                StatusCode::BAD_REQUEST,
-                format!("cannot read the request body: {e}"),
-            ))
-        }
-    };
+    let bytes = read_body(body, limit, declared_length(headers)).await?;
     let result = if bytes.len() >= BLOCKING_THRESHOLD {
         // The blocking pool needs owned data: share the config, look the namespace up again.
         let config = Arc::clone(config);
         let name = ns.name.clone();
         tokio::task::spawn_blocking(move || {
             let ns = config.namespaces.get(&name).expect("resolved above");
-            transform(ns, op, &bytes)
+            transform(ns, op, bytes)
         })
         .await
         .map_err(|_| fail(StatusCode::INTERNAL_SERVER_ERROR, "the codec task failed"))?
     } else {
-        transform(ns, op, &bytes)
+        transform(ns, op, bytes)
     };
     let (json, count) = result?;
     outcome.payloads = Some(count);
     Ok(json)
 }
 
-/// JSON in, codec, JSON out; returns the response body and the number of payloads.
-fn transform(ns: &Namespace, op: Op, body: &[u8]) -> Result<(Vec<u8>, usize), Failure> {
-    let input = payloads::parse_json(body).map_err(|e| Failure {
-        log: payloads::json_error_for_log(body),
-        ..fail(StatusCode::BAD_REQUEST, e.0)
+/// Reads the whole body into one buffer, sized from `Content-Length` when the client sent
+/// one (collecting the frames and then joining them would hold the body twice).
+async fn read_body(mut body: Body, limit: usize, declared: Option<u64>) -> Result<Vec<u8>, Failure> {
+    let too_large = || {
+        fail(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request body exceeds the limit of {limit} bytes"),
+        )
+    };
+    // Over the limit was refused already; a smaller lie only costs a reallocation.
+    let mut bytes = Vec::with_capacity(declared.map_or(0, |n| n as usize).min(limit));
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            fail(
+                StatusCode::BAD_REQUEST,
+                format!("cannot read the request body: {e}"),
+            )
+        })?;
+        if let Some(data) = frame.data_ref() {
+            if bytes.len() + data.len() > limit {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(data);
+        }
+    }
+    Ok(bytes)
+}
+
+/// JSON in, codec, JSON out; returns the response body and the number of payloads. Each
+/// stage's input is dropped as soon as the next stage has its output, so a request holds at
+/// most two forms of its payloads at a time.
+fn transform(ns: &Namespace, op: Op, body: Vec<u8>) -> Result<(Vec<u8>, usize), Failure> {
+    let (proto, _) = payloads::json_to_proto(&body).map_err(|e| Failure {
+        log: Some(e.log),
+        ..fail(StatusCode::BAD_REQUEST, e.message)
     })?;
-    let proto = payloads::to_proto(&input);
+    drop(body);
     let result = match op {
         Op::Encode => ns.codec.encode(&proto),
         Op::Decode => ns.codec.decode(&proto),
@@ -260,8 +287,8 @@ fn transform(ns: &Namespace, op: Op, body: &[u8]) -> Result<(Vec<u8>, usize), Fa
         let verb = if op == Op::Encode { "encode" } else { "decode" };
         fail(StatusCode::BAD_REQUEST, format!("{verb} failed: {e}"))
     })?;
-    let output = payloads::from_proto(&result).map_err(|e| fail(StatusCode::BAD_REQUEST, e.0))?;
-    Ok((payloads::to_json(&output), output.len()))
+    drop(proto);
+    payloads::proto_to_json(&result).map_err(|e| fail(StatusCode::BAD_REQUEST, e.0))
 }
 
 /// Reads a request body nobody will use and discards it, in the background, as Go's server
@@ -288,11 +315,23 @@ fn drain(body: Body, headers: &HeaderMap) {
     });
 }
 
+/// `value`, or its first `LOG_FIELD_MAX` bytes (to a character boundary) and [`CUT_MARK`].
+pub fn clip(value: &str) -> Cow<'_, str> {
+    if value.len() <= LOG_FIELD_MAX {
+        return Cow::Borrowed(value);
+    }
+    let mut end = LOG_FIELD_MAX;
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    Cow::Owned(format!("{}{CUT_MARK}", &value[..end]))
+}
+
 async fn log_request(request: Request, next: Next) -> Response {
     let start = Instant::now();
-    let method = request.method().clone();
+    let method = clip(request.method().as_str()).into_owned();
     // The path only: a query string is not ours to log.
-    let path = request.uri().path().to_owned();
+    let path = clip(request.uri().path()).into_owned();
     let response = next.run(request).await;
     let outcome = response
         .extensions()
@@ -309,7 +348,7 @@ async fn log_request(request: Request, next: Next) -> Response {
         namespace = outcome.namespace.as_deref(),
         payloads = outcome.payloads,
         latency_ms = (latency_ms * 1000.0).round() / 1000.0,
-        error = outcome.error.as_deref(),
+        error = outcome.error.as_deref().map(clip).as_deref(),
     );
     response
 }

@@ -10,11 +10,12 @@ use http_body_util::BodyExt;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use temporal_payload_codec::Codec;
 use tower::ServiceExt;
 use tpc_codec_server::config::Config;
+use tpc_codec_server::payloads::{json_to_proto, proto_to_json};
 use tpc_codec_server::routes::app;
 
 const KEY_HEX: &str = "8f1c0e7d2b3a4958a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f80910a1b";
@@ -134,12 +135,9 @@ async fn decodes_what_the_core_encoded_elsewhere() {
     b.add_key("k1", &hex::decode(KEY_HEX).unwrap()).unwrap();
     b.encryption_key("k1").unwrap();
     let worker = b.build().unwrap();
-    let payloads = tpc_codec_server::payloads::parse_json(sample_json().to_string().as_bytes()).unwrap();
-    let encoded = worker
-        .encode(&tpc_codec_server::payloads::to_proto(&payloads))
-        .unwrap();
-    let encoded = tpc_codec_server::payloads::from_proto(&encoded).unwrap();
-    let body: Value = serde_json::from_slice(&tpc_codec_server::payloads::to_json(&encoded)).unwrap();
+    let (proto, _) = json_to_proto(sample_json().to_string().as_bytes()).unwrap();
+    let (encoded, _) = proto_to_json(&worker.encode(&proto).unwrap()).unwrap();
+    let body: Value = serde_json::from_slice(&encoded).unwrap();
     let c = config().await;
     let (s, decoded) = status(&c, req("/default/decode", &body)).await;
     assert_eq!(s, StatusCode::OK, "{decoded}");
@@ -214,6 +212,14 @@ async fn every_error_status() {
                 .unwrap(),
             StatusCode::BAD_REQUEST,
             "unknown field `payload`",
+        ),
+        // An array where Payloads is an object: protojson refuses it, so do we.
+        (
+            post("/default/decode")
+                .body(Body::from("[[{\"data\":\"aGk=\"}]]"))
+                .unwrap(),
+            StatusCode::BAD_REQUEST,
+            "invalid type: sequence, expected a Payloads object",
         ),
         (
             req(
@@ -310,6 +316,23 @@ async fn static_token_matrix() {
             "{b}"
         );
     }
+    // The scheme name is case-insensitive (RFC 9110); the token is not.
+    for header in [
+        format!("bearer {READER}"),
+        format!("BEARER {READER}"),
+        format!("Bearer   {READER}"),
+    ] {
+        let r = post("/locked/decode")
+            .header("authorization", &header)
+            .body(Body::from(sample_json().to_string()))
+            .unwrap();
+        assert_eq!(status(&c, r).await.0, StatusCode::OK, "{header}");
+    }
+    let r = post("/locked/decode")
+        .header("authorization", format!("Bearer {}", READER.to_uppercase()))
+        .body(Body::from(sample_json().to_string()))
+        .unwrap();
+    assert_eq!(status(&c, r).await.0, StatusCode::UNAUTHORIZED);
     let r = post("/locked/decode")
         .body(Body::from(sample_json().to_string()))
         .unwrap();
@@ -407,6 +430,28 @@ async fn jwt_from_jwks_file() {
 }
 
 #[tokio::test]
+async fn configured_issuer_and_audience_are_required_claims() {
+    let extra = "[namespaces.open.auth.jwt]\njwks_file = \"jwks.json\"";
+    let c = loaded(config_with(extra)).await;
+    let a = "test-es256-a";
+    for claim in ["aud", "iss"] {
+        let mut without = claims(json!(["codec-reader"]));
+        without.as_object_mut().unwrap().remove(claim);
+        let token = jwt(a, Some(a), without);
+        let (s, b) = status(&c, bearer("/jwt/decode", &token)).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "without {claim}: {b}");
+        assert!(b.contains(&format!("missing claim \"{claim}\"")), "{b}");
+        // A namespace that configures neither does not ask for them.
+        let (s, b) = status(&c, bearer("/open/decode", &token)).await;
+        assert_eq!(
+            s,
+            StatusCode::OK,
+            "without {claim}, no issuer or audience configured: {b}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn jwt_from_jwks_url() {
     // The identity provider: a loopback server handing out the JWKS.
     let jwks = std::fs::read_to_string(fixtures().join("jwks.json")).unwrap();
@@ -494,87 +539,6 @@ async fn cors_exact_origin_with_credentials() {
         .contains("origin"));
 }
 
-/// Collects log output for one test.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn one_json_log_line_per_request_without_data_or_secrets() {
-    let cap = Capture::default();
-    let writer = cap.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let c = config().await;
-    let secret_data = "{\"customer\":\"Ada\"}";
-    assert_eq!(
-        status(&c, bearer("/locked/encode", WRITER)).await.0,
-        StatusCode::OK
-    );
-    assert_eq!(
-        status(&c, bearer("/locked/encode", READER)).await.0,
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        status(&c, req("/default/decode?token=abc", &sample_json()))
-            .await
-            .0,
-        StatusCode::OK
-    );
-    // serde quotes an unexpected string in its error: the caller sees it, the log must not.
-    let r = post("/default/decode")
-        .body(Body::from(format!(
-            "{{\"payloads\":\"{}\"}}",
-            B64.encode(secret_data)
-        )))
-        .unwrap();
-    let (s, body) = status(&c, r).await;
-    assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert!(body.contains(&B64.encode(secret_data)), "{body}");
-    let logs = String::from_utf8(cap.0.lock().unwrap().clone()).unwrap();
-    let lines: Vec<Value> = logs.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines.len(), 4, "{logs}");
-    assert_eq!(lines[3]["status"], 400);
-    assert!(
-        lines[3]["error"]
-            .as_str()
-            .unwrap()
-            .contains("Data error at line 1"),
-        "{logs}"
-    );
-    assert_eq!(lines[0]["namespace"], "locked");
-    assert_eq!(lines[0]["path"], "/locked/encode");
-    assert_eq!(lines[0]["status"], 200);
-    assert_eq!(lines[0]["payloads"], 2);
-    assert!(lines[0]["latency_ms"].is_number());
-    assert_eq!(lines[1]["status"], 403);
-    assert!(lines[1]["error"].as_str().unwrap().contains("Writer role needed"));
-    assert_eq!(lines[2]["path"], "/default/decode");
-    for secret in [
-        WRITER,
-        READER,
-        KEY_HEX,
-        secret_data,
-        &B64.encode(secret_data),
-        "abc",
-    ] {
-        assert!(!logs.contains(secret), "the log shows {secret}: {logs}");
-    }
-}
-
 #[test]
 fn debug_of_the_config_shows_no_key_material() {
     let c = config_with("");
@@ -653,4 +617,194 @@ async fn slow_headers_are_cut_off() {
     let mut buf = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(3), s.read_to_end(&mut buf)).await;
     assert!(read.is_ok(), "the connection was still open after 3 s");
+}
+
+/// `Payloads` JSON of `n` payloads with this encoding and data.
+fn batch(n: usize, encoding: &str, data: &[u8]) -> String {
+    let one = json!({"metadata": {"encoding": B64.encode(encoding)}, "data": B64.encode(data)});
+    json!({"payloads": vec![one; n]}).to_string()
+}
+
+fn with_max_body(config: Arc<Config>, max_body_bytes: usize) -> Arc<Config> {
+    let mut c = Arc::try_unwrap(config).unwrap();
+    c.server.max_body_bytes = max_body_bytes;
+    Arc::new(c)
+}
+
+#[tokio::test]
+async fn a_batch_of_size_claims_gets_400_and_the_server_stays_up() {
+    // tests/hostile's "claims" batch: 1000 raw snappy blocks of 4 bytes, each claiming to
+    // decode to 64 MiB. Before the core bounded this, the decode tried to reserve 62.5 GiB
+    // and aborted the whole process.
+    let c = with_max_body(config_with(""), 1 << 20);
+    let claim = [0x80, 0x80, 0x80, 0x20]; // varint 64 MiB
+    let r = post("/nokeys/decode")
+        .body(Body::from(batch(1000, "binary/snappy", &claim)))
+        .unwrap();
+    let (s, b) = status(&c, r).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert!(b.starts_with("decode failed: ") && b.contains("payload 0"), "{b}");
+    let (s, _) = status(&c, Request::get("/healthz").body(Body::empty()).unwrap()).await;
+    assert_eq!(s, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn max_total_decoded_size_bounds_each_request() {
+    let c = config_with("[namespaces.small]\nmax_total_decoded_size = 1000");
+    // Two zlib payloads of 600 bytes each, as a worker would write them: one fits under
+    // 1000 bytes, both do not.
+    let mut b = Codec::builder();
+    b.compression(temporal_payload_codec::Compression::Zlib);
+    let worker = b.build().unwrap();
+    let plain = batch(2, "binary/plain", &[b'a'; 600]);
+    let (proto, _) = json_to_proto(plain.as_bytes()).unwrap();
+    let (encoded, _) = proto_to_json(&worker.encode(&proto).unwrap()).unwrap();
+    let encoded = String::from_utf8(encoded).unwrap();
+    let (s, b) = status(
+        &c,
+        post("/small/decode").body(Body::from(encoded.clone())).unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert!(b.contains("payload 1"), "{b}");
+    // The default (the core's, 256 MiB) lets the same body through, and one payload fits.
+    let (s, b) = status(&c, post("/nokeys/decode").body(Body::from(encoded)).unwrap()).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&b).unwrap(),
+        serde_json::from_str::<Value>(&plain).unwrap()
+    );
+    let (proto, _) = json_to_proto(batch(1, "binary/plain", &[b'a'; 600]).as_bytes()).unwrap();
+    let (one, _) = proto_to_json(&worker.encode(&proto).unwrap()).unwrap();
+    let (s, b) = status(&c, post("/small/decode").body(Body::from(one)).unwrap()).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+}
+
+/// A real server on a loopback port, stopped when the returned sender is dropped.
+async fn start_server(max_connections: usize) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    let listener = tpc_codec_server::server::listen("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let limits = tpc_codec_server::server::Limits {
+        header_read_timeout: Duration::from_secs(10),
+        max_connections,
+        shutdown_grace: Duration::from_secs(1),
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(tpc_codec_server::server::serve(
+        listener,
+        app(config().await),
+        limits,
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    (addr, stop)
+}
+
+/// GET /healthz on a new connection; the answer's status line.
+async fn healthz(addr: std::net::SocketAddr) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp).await.unwrap();
+    String::from_utf8_lossy(&resp)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn idle_connections_at_the_cap_make_room_for_new_clients() {
+    use tokio::io::AsyncReadExt;
+    // Five times the cap in sockets that send nothing. Before, they held every slot until
+    // the header read timeout (10 s here) and a new client waited that long.
+    let (addr, _stop) = start_server(8).await;
+    let mut idle = Vec::new();
+    for _ in 0..40 {
+        idle.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+    }
+    let started = std::time::Instant::now();
+    let status = tokio::time::timeout(Duration::from_secs(5), healthz(addr))
+        .await
+        .expect("/healthz answered within 5 s");
+    let took = started.elapsed();
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(took < Duration::from_secs(1), "/healthz took {took:?}");
+    // The room was made by closing the longest-idle connections: the first ones opened.
+    let mut buf = [0u8; 1];
+    let read = tokio::time::timeout(Duration::from_secs(2), idle[0].read(&mut buf)).await;
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "the oldest idle connection is still open: {read:?}"
+    );
+}
+
+#[tokio::test]
+async fn connections_that_never_finish_their_headers_make_room_too() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // Half a request line each: hyper's graceful shutdown would keep these until the header
+    // read timeout (10 s here), since it has read something.
+    let (addr, _stop) = start_server(4).await;
+    let mut partial = Vec::new();
+    for _ in 0..12 {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"POST /default/dec").await.unwrap();
+        partial.push(s);
+    }
+    let started = std::time::Instant::now();
+    let status = tokio::time::timeout(Duration::from_secs(5), healthz(addr))
+        .await
+        .expect("/healthz answered within 5 s");
+    let took = started.elapsed();
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(took < Duration::from_secs(1), "/healthz took {took:?}");
+    let mut buf = [0u8; 1];
+    let read = tokio::time::timeout(Duration::from_secs(2), partial[0].read(&mut buf)).await;
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "the oldest partial connection is still open: {read:?}"
+    );
+}
+
+#[tokio::test]
+async fn requests_in_progress_are_never_closed_to_make_room() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (addr, _stop) = start_server(2).await;
+    let body = sample_json().to_string();
+    let head = format!(
+        "POST /default/encode HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    // Two requests in progress, each waiting for the rest of its body: both slots busy.
+    let mut busy = Vec::new();
+    for _ in 0..2 {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(head.as_bytes()).await.unwrap();
+        s.write_all(&body.as_bytes()[..10]).await.unwrap();
+        busy.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let waiting = tokio::spawn(healthz(addr));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !waiting.is_finished(),
+        "a third connection was served while both slots were busy"
+    );
+    // The requests finish unharmed; then the waiting client gets a slot.
+    for mut s in busy {
+        s.write_all(&body.as_bytes()[10..]).await.unwrap();
+        let mut resp = Vec::new();
+        s.read_to_end(&mut resp).await.unwrap();
+        let resp = String::from_utf8_lossy(&resp);
+        assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    }
+    let status = tokio::time::timeout(Duration::from_secs(2), waiting)
+        .await
+        .expect("served once a slot was free")
+        .unwrap();
+    assert_eq!(status, "HTTP/1.1 200 OK");
 }
