@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Go binding's tests, runnable on a fresh machine with Go, Rust and pkg-config:
 #   bindings/go/test.sh
-# Builds the library, then: gofmt, go vet, go test -race with the shared library, the same
-# with the static library (-tags tpc_static, checked to need no .so), and the examples.
+# Builds the library, then: gofmt, go vet, the hostile batches under a 4 GiB address-space
+# limit, go test -race with the shared library, the same with the static library
+# (-tags tpc_static, checked to need no .so), and the examples.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -24,13 +25,24 @@ step "go vet"
 (cd "$here" && go vet ./... && go vet -tags tpc_static ./...)
 (cd "$examples" && go vet ./...)
 
+bin=$(mktemp -d)
+trap 'rm -rf "$bin"' EXIT
+
+# First, so a library that cannot bound its decoding fails here, within the budget, rather
+# than taking down the -race runs below. The binary is compiled outside the limit (the race
+# detector's shadow memory would not fit in it) and run from the package directory, where the
+# tests find tests/hostile/make_hostile.py.
+step "hostile batches under a 4 GiB address-space limit (ulimit -v)"
+(cd "$here" && go test -c -o "$bin/limited.test" .)
+(cd "$here" && ulimit -v 4194304 && TPC_WANT_ADDRESS_SPACE_LIMIT=$((4194304 * 1024)) \
+  "$bin/limited.test" -test.run '^(TestHostileBatches|TestMaxTotalDecodedSize)$' -test.count=1 -test.v) ||
+  { echo "the hostile batches failed under the address-space limit"; exit 1; }
+
 step "go test -race (shared library)"
 (cd "$here" && go test -race -count=1 ./...)
 
 step "go test -race -tags tpc_static (static library)"
 (cd "$here" && go test -race -count=1 -tags tpc_static ./...)
-bin=$(mktemp -d)
-trap 'rm -rf "$bin"' EXIT
 (cd "$here" && go test -c -tags tpc_static -o "$bin/static.test" .)
 if readelf -d "$bin/static.test" | grep -q 'libtemporal_payload_codec'; then
   echo "the tpc_static build still needs libtemporal_payload_codec.so"; exit 1

@@ -215,6 +215,19 @@ func WithMaxDecodedSize(maxBytes int) Option {
 	}
 }
 
+// WithMaxTotalDecodedSize caps the bytes one Decode call may produce, all payloads and all
+// their layers counted (default 256 MiB). WithMaxDecodedSize alone bounds each payload, not a
+// batch of many: a thousand payloads each just under it would still exhaust memory.
+func WithMaxTotalDecodedSize(maxBytes int) Option {
+	return func(b *builder) {
+		if maxBytes < 1 {
+			b.fail("max total decoded size %d must be at least 1 byte", maxBytes)
+			return
+		}
+		C.tpc_codec_builder_set_max_total_decoded_size(b.ptr, C.size_t(maxBytes))
+	}
+}
+
 // Codec is a converter.PayloadCodec backed by the shared Rust codec. It is safe for use by
 // any number of goroutines at once. Call Close when done; a Codec that is garbage collected
 // without Close is released too, but only at the collector's pace. The zero Codec behaves
@@ -513,7 +526,8 @@ const (
 	ErrMalformedInput Status = C.TPC_ERR_MALFORMED_INPUT
 	// ErrCorruptPayload: an encoded payload's data does not decode.
 	ErrCorruptPayload Status = C.TPC_ERR_CORRUPT_PAYLOAD
-	// ErrLimitExceeded: a decoded payload would exceed the maximum size, or layers nest too deep.
+	// ErrLimitExceeded: a decoded payload, or all of a call's, would exceed the maximum size, or
+	// layers nest too deep.
 	ErrLimitExceeded Status = C.TPC_ERR_LIMIT_EXCEEDED
 	// ErrUnknownKey: an encrypted payload names a key id the codec does not hold.
 	ErrUnknownKey Status = C.TPC_ERR_UNKNOWN_KEY
