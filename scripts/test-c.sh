@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The C side, tested as C: the example built with -Wall -Wextra -Werror, run against the shared
 # vectors, under AddressSanitizer + UBSan and valgrind (zero leaks, zero errors), linked
-# statically, and the header compiled as C++.
+# statically, and the header compiled as C++; the hostile batches decoded under a 4 GiB
+# address-space limit (examples/c/process_lives.c).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 source "$repo/scripts/lib.sh"
@@ -21,6 +22,8 @@ gcc "${cflags[@]}" -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
     "$src" -L"$lib" -Wl,-rpath,"$lib" -ltemporal_payload_codec -o "$out/payload_tool_asan"
 g++ -std=c++17 -Wall -Wextra -Werror -pedantic -I"$repo/include" examples/c/header_cpp.cpp \
     -L"$lib" -Wl,-rpath,"$lib" -ltemporal_payload_codec -o "$out/header_cpp"
+gcc "${cflags[@]}" -O2 examples/c/process_lives.c -L"$lib" -Wl,-rpath,"$lib" -ltemporal_payload_codec \
+    -o "$out/process_lives"
 
 passed=0 failed=0
 check() { # name, command...
@@ -77,6 +80,21 @@ check_error "wrong key bytes" "decryption failed (7)" env TPC_KEY_HEX="$(printf 
     "$out/payload_tool_asan" decode "$out/sealed.bin"
 check_error "bad compression name" "unknown compression algorithm" env TPC_COMPRESSION=lz4 "$out/payload_tool_asan"
 
+# The process lives: each hostile batch of tests/hostile/make_hostile.py (the generator every
+# binding uses) gives its status and message, then the same process encodes and decodes, under a
+# 4 GiB address-space limit; the claims batches once made the library reserve 62.5 GiB and abort.
+rm -rf "$out/hostile"
+python3 tests/hostile/make_hostile.py "$out/hostile"
+mapfile -t hostile < <(python3 - "$out/hostile" <<'PY'
+import json, sys
+for entry in json.load(open(f"{sys.argv[1]}/manifest.json")):
+    print(entry["status"], entry["message_contains"], f"{sys.argv[1]}/{entry['file']}", sep="\n")
+PY
+)
+[ "${#hostile[@]}" -ge 3 ] || die "no hostile batches in $out/hostile/manifest.json"
+check "hostile batches, then a round trip, under ulimit -v 4 GiB" \
+    bash -c 'ulimit -v 4194304 && exec "$@"' _ "$out/process_lives" "${hostile[@]}"
+
 # valgrind: no leaks, no errors, on success and failure paths.
 vg=(valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=9)
 check "valgrind round trip" "${vg[@]}" "$out/payload_tool"
@@ -84,6 +102,9 @@ check "valgrind zlib + encryption" env TPC_COMPRESSION=zlib TPC_KEY_HEX="$(print
 check "valgrind show" "${vg[@]}" "$out/payload_tool" show "$out/vec-several.encoded"
 check_error "valgrind error path" "malformed input" "${vg[@]}" "$out/payload_tool" decode "$out/truncated.bin"
 check_error "valgrind builder error path" "unknown compression algorithm" env TPC_COMPRESSION=lz4 "${vg[@]}" "$out/payload_tool"
+# The library's error paths on hostile input (about 30 s, nearly all of it inflating the zlib
+# batch up to the 256 MiB cap); no ulimit here, valgrind's own shadow memory needs the room.
+check "valgrind hostile batches" "${vg[@]}" "$out/process_lives" "${hostile[@]}"
 
 echo "C: $passed passed, $failed failed"
 [ "$failed" = 0 ]
