@@ -3,9 +3,10 @@
 # Rust and Go (Go builds the example worker the starter's smoke test talks to):
 #   bindings/python/test.sh [pytest args...]
 # Builds the library, installs the package into the project's .venv with
-# `pip install ./bindings/python` (the wheel bundles the library), then ruff, mypy, pytest
-# (reference oracle, sample encryption layout, errors, threads, a real Temporal server, the
-# examples against the Go worker) and a shell smoke of the payload tool.
+# `pip install ./bindings/python` (the wheel bundles the library), then ruff, mypy, the hostile
+# batches under a 4 GiB address-space limit, pytest (reference oracle, sample encryption layout,
+# errors, threads, a real Temporal server, the examples against the Go worker) and a shell
+# smoke of the payload tool.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -41,6 +42,12 @@ cd "$here"
 "$venv/bin/ruff" check --config pyproject.toml . ../../examples/python
 "$venv/bin/ruff" format --check --config pyproject.toml . ../../examples/python
 "$venv/bin/mypy" src tests bench.py ../../examples/python
+
+# First, so a library that cannot bound its decoding fails here, within the budget, rather than
+# taking the whole suite down with it.
+step "pytest tests/test_hostile.py under a 4 GiB address-space limit (ulimit -v)"
+(ulimit -v 4194304 && TPC_WANT_ADDRESS_SPACE_LIMIT=$((4194304 * 1024)) \
+  "$py" -m pytest -q -p no:cacheprovider tests/test_hostile.py)
 
 step "pytest"
 "$py" -m pytest -q -p no:cacheprovider "$@"

@@ -222,6 +222,7 @@ class Codec(PayloadCodec):
         keys: Mapping[str, bytes] | None = None,
         encryption_key_id: str | None = None,
         max_decoded_size: int | None = None,
+        max_total_decoded_size: int | None = None,
         only_if_smaller: bool = False,
         zlib_level: int | None = None,
     ) -> None:
@@ -238,13 +239,20 @@ class Codec(PayloadCodec):
             and not keys
             and encryption_key_id is None
             and max_decoded_size is None
+            and max_total_decoded_size is None
             and not only_if_smaller
             and zlib_level is None
         )
         if not defaults:
             # Otherwise the library's default entry points (tpc_encode/tpc_decode) serve.
             self._handle = self._build(
-                algorithm, keys or {}, encryption_key_id, max_decoded_size, only_if_smaller, zlib_level
+                algorithm,
+                keys or {},
+                encryption_key_id,
+                max_decoded_size,
+                max_total_decoded_size,
+                only_if_smaller,
+                zlib_level,
             )
             self._finalizer = weakref.finalize(self, _free_codec, self._handle)
         self._compression = Compression(algorithm)  # the library accepted it: a known value
@@ -255,6 +263,7 @@ class Codec(PayloadCodec):
         keys: Mapping[str, bytes],
         encryption_key_id: str | None,
         max_decoded_size: int | None,
+        max_total_decoded_size: int | None,
         only_if_smaller: bool,
         zlib_level: int | None,
     ) -> int:
@@ -267,6 +276,9 @@ class Codec(PayloadCodec):
             c_keys.append((_c_string("key id", key_id), bytes(key)))
         c_encryption = None if encryption_key_id is None else _c_string("encryption_key_id", encryption_key_id)
         c_max = None if max_decoded_size is None else _unsigned("max_decoded_size", max_decoded_size, 64)
+        c_max_total = (
+            None if max_total_decoded_size is None else _unsigned("max_total_decoded_size", max_total_decoded_size, 64)
+        )
         c_level = None if zlib_level is None else _unsigned("zlib_level", zlib_level, 32)
 
         builder = lib.tpc_codec_builder_new()
@@ -279,6 +291,8 @@ class Codec(PayloadCodec):
             lib.tpc_codec_builder_set_zlib_level(builder, c_level)
         if c_max is not None:
             lib.tpc_codec_builder_set_max_decoded_size(builder, c_max)
+        if c_max_total is not None:
+            lib.tpc_codec_builder_set_max_total_decoded_size(builder, c_max_total)
         for c_id, key in c_keys:
             lib.tpc_codec_builder_add_key(builder, c_id, key, len(key))
         if c_encryption is not None:

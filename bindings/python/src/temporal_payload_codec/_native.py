@@ -60,6 +60,7 @@ _SIGNATURES: Final[dict[str, tuple[list[Any], Any]]] = {
     "tpc_codec_encode_payloads": ([_handle, _slices_in, ctypes.c_size_t, _buffer_p, _buffer_p], _status),
     "tpc_codec_builder_new": ([], _handle),
     "tpc_codec_builder_set_max_decoded_size": ([_handle, ctypes.c_size_t], _status),
+    "tpc_codec_builder_set_max_total_decoded_size": ([_handle, ctypes.c_size_t], _status),
     "tpc_codec_builder_set_compression": ([_handle, ctypes.c_uint32], _status),
     "tpc_codec_builder_set_only_if_smaller": ([_handle, ctypes.c_uint32], _status),
     "tpc_codec_builder_set_zlib_level": ([_handle, ctypes.c_uint32], _status),
