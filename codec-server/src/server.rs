@@ -86,22 +86,18 @@ impl Registry {
         self.connections.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Asks the connection idle the longest to close; false when none is idle.
-    fn close_longest_idle(&self) -> bool {
+    /// Asks the connection idle the longest to close, if one is.
+    fn close_longest_idle(&self) {
         let connections = self.lock();
         let victim = connections
             .values()
             .filter(|c| !c.closing.load(Ordering::Relaxed))
             .filter(|c| c.idle_since.load(Ordering::Relaxed) != BUSY)
             .min_by_key(|c| c.idle_since.load(Ordering::Relaxed));
-        match victim {
-            Some(c) => {
-                c.closing.store(true, Ordering::Relaxed);
-                // A stored permit: the connection's task sees it even if it is not waiting yet.
-                c.close.notify_one();
-                true
-            }
-            None => false,
+        if let Some(c) = victim {
+            c.closing.store(true, Ordering::Relaxed);
+            // A stored permit: the connection's task sees it even if it is not waiting yet.
+            c.close.notify_one();
         }
     }
 }
