@@ -1,10 +1,14 @@
-//! Any bytes, through every codec configuration: decode must return Ok or a clean error, never
-//! panic or over-allocate. Encoding adds one layer and decode peels every known layer, so
-//! decode(encode(x)) is decode(x), or a depth-limit error when x already has the maximum.
+//! Any bytes, through every codec configuration of the Rust API (what the codec server calls):
+//! decode must return Ok or a clean error, never panic or hold more heap than its bound.
+//! Encoding adds one layer and decode peels every known layer, so decode(encode(x)) is
+//! decode(x), or a limit error when the extra layer crosses one (depth, per-call total).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use temporal_payload_codec::{Codec, CodecBuilder, Compression, ErrorKind};
+use temporal_payload_codec_fuzz::{
+    check_decode_peak, decode_bound, metered, MAX_DECODED_SIZE, MAX_TOTAL_DECODED_SIZE,
+};
 
 const KEY: [u8; 32] = [7; 32];
 
@@ -17,8 +21,8 @@ fn codec(selector: u8) -> Codec {
         _ => Compression::Zlib,
     };
     b.compression(compression).only_if_smaller(selector & 4 != 0);
-    // A small limit, so the fuzzer reaches the limit checks and never allocates much.
-    b.max_decoded_size(1 << 20).unwrap();
+    b.max_decoded_size(MAX_DECODED_SIZE).unwrap();
+    b.max_total_decoded_size(MAX_TOTAL_DECODED_SIZE).unwrap();
     if selector & 8 != 0 {
         b.add_key("fuzz-key", &KEY).unwrap();
         b.encryption_key("fuzz-key").unwrap();
@@ -26,14 +30,29 @@ fn codec(selector: u8) -> Codec {
     b.build().unwrap()
 }
 
+fn decode(codec: &Codec, keyed: bool, input: &[u8]) -> temporal_payload_codec::Result<Vec<u8>> {
+    let (result, peak) = metered("Codec::decode", decode_bound(input, None, keyed), || {
+        codec.decode(input)
+    });
+    check_decode_peak(
+        "Codec::decode",
+        peak,
+        input,
+        result.as_ref().ok().map(Vec::len),
+        keyed,
+    );
+    result
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, input)) = data.split_first() else {
         return;
     };
     let codec = codec(selector);
-    let plain = codec.decode(input);
+    let keyed = selector & 8 != 0;
+    let plain = decode(&codec, keyed, input);
     let Ok(encoded) = codec.encode(input) else { return };
-    match (plain, codec.decode(&encoded)) {
+    match (plain, decode(&codec, keyed, &encoded)) {
         (Ok(plain), Ok(round)) => assert!(round == plain, "decode(encode(x)) != decode(x)"),
         (Ok(_), Err(e)) => assert!(
             e.kind() == ErrorKind::LimitExceeded,
