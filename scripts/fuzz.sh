@@ -14,17 +14,18 @@
 # with fuzz/target/x86_64-unknown-linux-gnu/release/TARGET FILE.
 #
 # Inputs, for every target: one selector byte (its low nibble picks the codec configuration)
-# and a serialized Payloads. Seeds: the committed corpus (fuzz/corpus/codec, the minimized
-# product of longer runs, inputs up to 4 KiB, about 1100 files, 0.5 MB), every Payloads in the
-# shared vectors, and fuzz/seeds.py's batches with length claims and decoded sizes at, under
-# and over the limits (made at run time into a temporary directory). Without those last ones,
+# and a serialized Payloads. Seeds: the committed corpus (fuzz/corpus/codec, shared by all
+# targets: the minimized product of longer runs of codec and encode, inputs up to 4 KiB, about
+# 1700 files, 0.9 MB; keep it under 1 MB), every Payloads in the shared vectors, and
+# fuzz/seeds.py's batches with length claims and decoded sizes at, under and over the limits
+# (made at run time into a temporary directory). Without those last ones,
 # the library before the bounded-decode fix (37c03f4) survived 7 minutes of fuzzing from the
 # corpus alone; with them its over-reservations fail the run within 2 seconds.
 #
 # To add a long run's findings to the committed corpus: fuzz into a kept directory DIR seeded
 # as below (cargo fuzz run --release TARGET DIR SEEDS... -- -max_total_time=600 plus the flags
-# below), then
-#   fuzz/target/x86_64-unknown-linux-gnu/release/codec -merge=1 -max_len=4096 fuzz/corpus/codec DIR
+# below), then merge (and check every target still runs clean over the result, -runs=0):
+#   fuzz/target/x86_64-unknown-linux-gnu/release/TARGET -merge=1 -max_len=4096 fuzz/corpus/codec DIR
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
