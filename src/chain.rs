@@ -825,9 +825,21 @@ impl Budget {
 /// Reserves room for `additional` more bytes, or fails with a status instead of aborting.
 /// Linux overcommits, so a reservation that succeeds can still fail when touched: the limits
 /// are what keep reservations small, this only catches what the allocator refuses outright.
+///
+/// Growth past the planned size adds what is asked plus at most [`GROW_STEP`], never the
+/// doubling `Vec` does by default: doubling a full 100 MiB output to write an 11-byte header
+/// would reserve 100 MiB that nothing backs, breaking the stated memory bound.
 fn reserve(v: &mut Vec<u8>, additional: usize) -> Result<()> {
-    v.try_reserve(additional).map_err(|_| out_of_memory(additional))
+    if v.capacity() - v.len() >= additional {
+        return Ok(());
+    }
+    let grow = additional.max(v.len().min(GROW_STEP));
+    v.try_reserve_exact(grow).map_err(|_| out_of_memory(grow))
 }
+
+/// The most [`reserve`] adds beyond what is asked: large enough that growing by small appends
+/// reallocates rarely, small enough to sit inside the memory bound's constant.
+const GROW_STEP: usize = 64 << 10;
 
 /// Where decoding writes: a `Vec` of our own, or the caller's fixed buffer.
 trait Output {

@@ -158,8 +158,8 @@ pub fn metered<R>(name: &'static str, budget: usize, f: impl FnOnce() -> R) -> (
 /// "Output" is what the call returned, or, when it failed, the most it may have held: the
 /// per-call limit plus every input byte passed through. The input term is there because the
 /// plan sizes the output of zlib payloads, whose streams do not tell their size, by a guess
-/// of four times their bytes (README.md's own version of the bound leaves the term out, and
-/// 100,000 zlib payloads of empty payloads break it: 3.4 MB reserved for a 200 KB result).
+/// of four times their bytes (README.md states it so; here the input term plus the layers'
+/// 2 MiB cover it, as inputs are at most 256 KiB).
 /// Which payloads hold zlib or nested layers the batch's bytes cannot tell (an inner layer is
 /// only seen once its outer one is decoded), so a batch that holds any known layer is
 /// allowed both terms at their largest, one payload at the per-payload limit.
