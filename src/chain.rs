@@ -618,6 +618,7 @@ impl Codec {
     /// `out`, because its result is almost always the final payload; so is a zlib stream. In
     /// the rare case that the result is another layer, it moves to a buffer of its own and is
     /// peeled in turn.
+    #[inline]
     fn decode_into(
         &self,
         p: &Planned,
@@ -829,10 +830,18 @@ impl Budget {
 /// Growth past the planned size adds what is asked plus at most [`GROW_STEP`], never the
 /// doubling `Vec` does by default: doubling a full 100 MiB output to write an 11-byte header
 /// would reserve 100 MiB that nothing backs, breaking the stated memory bound.
+#[inline]
 fn reserve(v: &mut Vec<u8>, additional: usize) -> Result<()> {
     if v.capacity() - v.len() >= additional {
         return Ok(());
     }
+    grow(v, additional)
+}
+
+/// The out-of-line half of [`reserve`]: the check above runs for every header written.
+#[cold]
+#[inline(never)]
+fn grow(v: &mut Vec<u8>, additional: usize) -> Result<()> {
     let grow = additional.max(v.len().min(GROW_STEP));
     v.try_reserve_exact(grow).map_err(|_| out_of_memory(grow))
 }
@@ -865,28 +874,34 @@ trait Output {
 }
 
 impl Output for Vec<u8> {
+    #[inline]
     fn len(&self) -> usize {
         self.len()
     }
+    #[inline]
     fn entry_header(&mut self, payload_len: usize) -> Result<()> {
         reserve(self, wire::payloads_entry_size(payload_len) - payload_len)?;
         wire::write_payloads_entry_header(self, payload_len);
         Ok(())
     }
+    #[inline]
     fn append(&mut self, bytes: &[u8]) -> Result<()> {
         reserve(self, bytes.len())?;
         self.extend_from_slice(bytes);
         Ok(())
     }
+    #[inline]
     fn extend_for(&mut self, n: usize) -> Result<&mut [u8]> {
         reserve(self, n)?;
         let at = self.len();
         self.resize(at + n, 0);
         Ok(&mut self[at..])
     }
+    #[inline]
     fn written(&self, from: usize) -> &[u8] {
         &self[from..]
     }
+    #[inline]
     fn truncate(&mut self, len: usize) {
         self.truncate(len);
     }

@@ -232,7 +232,9 @@ impl<'a> PayloadsIter<'a> {
 impl<'a> Iterator for PayloadsIter<'a> {
     type Item = Result<(&'a [u8], PayloadView<'a>)>;
 
-    #[inline]
+    // Inlined into each walk, so that the item stays in registers: a call per payload costs
+    // a small payload's decode several percent.
+    #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             let field = match self.fields.next_field(0) {

@@ -102,16 +102,25 @@ fn max_block_output(block_len: usize) -> usize {
 }
 
 /// The decoded length a raw block's header claims, checked against what the block can hold.
+#[inline(always)]
 fn block_len_claim(block: &[u8]) -> std::result::Result<usize, String> {
-    let n = decompress_len(block).map_err(|e| e.to_string())?;
+    let n = match decompress_len(block) {
+        Ok(n) => n,
+        Err(e) => return Err(e.to_string()),
+    };
     if n > max_block_output(block.len()) {
-        return Err(format!(
-            "header claims {n} bytes, more than the {} bytes a block of {} bytes can decode to",
-            max_block_output(block.len()),
-            block.len()
-        ));
+        return Err(claim_too_large(n, block.len()));
     }
     Ok(n)
+}
+
+#[cold]
+#[inline(never)]
+fn claim_too_large(n: usize, block_len: usize) -> String {
+    format!(
+        "header claims {n} bytes, more than the {} bytes a block of {block_len} bytes can decode to",
+        max_block_output(block_len),
+    )
 }
 
 /// The exact number of bytes `decode` will produce, read from the headers alone (the raw
