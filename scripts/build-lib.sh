@@ -6,6 +6,11 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 cargo build --release --locked --lib -q
+# The library's SONAME is libtemporal_payload_codec.so.<ABI> (build.rs): programs linked with
+# -ltemporal_payload_codec ask the loader for that name, so it must exist next to the .so.
+abi=$(sed -n 's/^#define TPC_ABI_VERSION \([0-9]*\)$/\1/p' include/temporal_payload_codec.h)
+[ -n "$abi" ] || { echo "no TPC_ABI_VERSION in include/temporal_payload_codec.h" >&2; exit 1; }
+ln -sf libtemporal_payload_codec.so "target/release/libtemporal_payload_codec.so.$abi"
 pc_dir="$repo/target/release/pkgconfig"
 mkdir -p "$pc_dir"
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)

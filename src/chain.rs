@@ -2,7 +2,7 @@
 //! this library knows on decode, whatever it is configured to encode with, so that a change of
 //! algorithm or a key rotation never strands old workflow histories.
 
-use crate::codec::encryption::{random_nonces, Key, JAVA_CIPHER_NAME, NONCE_LEN, TAG_LEN};
+use crate::codec::encryption::{random_nonces, shown_id, Key, JAVA_CIPHER_NAME, NONCE_LEN, TAG_LEN};
 use crate::codec::{
     snappy, zlib, Compression, ENCRYPTED_ENCODING, KEY_ID_METADATA, SNAPPY_ENCODING, ZLIB_ENCODING,
 };
@@ -29,7 +29,7 @@ pub struct CodecBuilder {
     only_if_smaller: bool,
     zlib_level: u32,
     keys: Vec<Key>,
-    encryption_key_id: Option<String>,
+    encryption_key_id: Option<Vec<u8>>,
     max_decoded_size: usize,
     max_total_decoded_size: usize,
     error: Option<Error>,
@@ -100,26 +100,23 @@ impl CodecBuilder {
     }
 
     /// Adds a 32-byte AES-256 key under `id`. Any number of keys may be added; decoding picks
-    /// the one the payload names.
-    pub fn add_key(&mut self, id: &str, key: &[u8]) -> Result<()> {
+    /// the one the payload names. An id is any bytes, the empty id included (the
+    /// `encryption-key-id` metadata is bytes, and the Go sample's codec server writes "").
+    pub fn add_key(&mut self, id: impl AsRef<[u8]>, key: &[u8]) -> Result<()> {
+        let id = id.as_ref();
         let result = if self.keys.iter().any(|k| k.id() == id) {
-            Err(invalid(format!("key id {id:?} was added twice")))
+            Err(invalid(format!("key id {} was added twice", shown_id(id))))
         } else {
             Key::new(id, key).map(|k| self.keys.push(k))
         };
         self.record(result)
     }
 
-    /// Names the key that encrypts; encryption is on exactly when one is named. The key may be
-    /// added before or after; `build` checks it exists.
-    pub fn encryption_key(&mut self, id: &str) -> Result<()> {
-        let result = if id.is_empty() {
-            Err(invalid("encryption key id must not be empty"))
-        } else {
-            self.encryption_key_id = Some(id.to_owned());
-            Ok(())
-        };
-        self.record(result)
+    /// Names the key that encrypts; encryption is on exactly when one is named (the empty id
+    /// is a name). The key may be added before or after; `build` checks it exists.
+    pub fn encryption_key_id(&mut self, id: impl AsRef<[u8]>) -> &mut Self {
+        self.encryption_key_id = Some(id.as_ref().to_owned());
+        self
     }
 
     pub fn max_decoded_size(&mut self, max_bytes: usize) -> Result<()> {
@@ -156,8 +153,8 @@ impl CodecBuilder {
             Some(id) => Some(
                 self.keys
                     .iter()
-                    .position(|k| k.id() == id)
-                    .ok_or_else(|| invalid(format!("encryption key {id:?} was never added")))?,
+                    .position(|k| k.id() == id.as_slice())
+                    .ok_or_else(|| invalid(format!("encryption key {} was never added", shown_id(id))))?,
             ),
         };
         let wrapper_metadata = match self.compression.label() {
@@ -210,8 +207,14 @@ impl fmt::Debug for Codec {
             .field("compression", &self.compression)
             .field("only_if_smaller", &self.only_if_smaller)
             .field("zlib_level", &self.zlib_level)
-            .field("key_ids", &self.keys.iter().map(Key::id).collect::<Vec<_>>())
-            .field("encryption_key_id", &self.encrypt_with.map(|i| self.keys[i].id()))
+            .field(
+                "key_ids",
+                &self.keys.iter().map(|k| DebugId(k.id())).collect::<Vec<_>>(),
+            )
+            .field(
+                "encryption_key_id",
+                &self.encrypt_with.map(|i| DebugId(self.keys[i].id())),
+            )
             .field("max_decoded_size", &self.max_decoded_size)
             .field("max_total_decoded_size", &self.max_total_decoded_size)
             .finish()
@@ -374,10 +377,7 @@ impl Codec {
             };
             // Sealed in place at the end of the output: no copy of the ciphertext.
             let key = &self.keys[k];
-            let metadata: [(&str, &[u8]); 2] = [
-                (ENCODING, ENCRYPTED_ENCODING),
-                (KEY_ID_METADATA, key.id().as_bytes()),
-            ];
+            let metadata: [(&str, &[u8]); 2] = [(ENCODING, ENCRYPTED_ENCODING), (KEY_ID_METADATA, key.id())];
             let sealed_len = NONCE_LEN + inner.len() + TAG_LEN;
             wire::write_payloads_entry_header(out, wire::wrapper_size(&metadata, sealed_len));
             wire::write_wrapper_head(out, &metadata, sealed_len);
@@ -751,11 +751,10 @@ impl Codec {
                 "binary/encrypted payload has no encryption-key-id",
             )
         })?;
-        let key = self
-            .keys
-            .iter()
-            .find(|k| k.id().as_bytes() == id)
-            .ok_or_else(|| Error::new(ErrorKind::UnknownKey, format!("no key with id {}", shown(id))))?;
+        let key =
+            self.keys.iter().find(|k| k.id() == id).ok_or_else(|| {
+                Error::new(ErrorKind::UnknownKey, format!("no key with id {}", shown_id(id)))
+            })?;
         Ok(key)
     }
 }
@@ -992,6 +991,15 @@ fn not_a_payload(depth: usize, e: Error) -> Error {
 
 /// Quotes untrusted metadata for an error message, shortened so a hostile payload cannot
 /// flood logs.
+/// A key id in Debug output, as [`shown_id`] writes it.
+struct DebugId<'a>(&'a [u8]);
+
+impl fmt::Debug for DebugId<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&shown_id(self.0))
+    }
+}
+
 fn shown(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(64)]);
     let more = if bytes.len() > 64 { "..." } else { "" };

@@ -23,6 +23,8 @@ pub enum ErrorKind {
     UnknownKey = 6,
     /// Authenticated decryption failed: wrong key, or the payload was tampered with.
     DecryptFailed = 7,
+    /// The caller's buffer cannot hold the result (C ABI only: `tpc_codec_decode_into`).
+    BufferTooSmall = 8,
     /// A bug: a panic was caught at the C boundary.
     Internal = 255,
 }
@@ -43,6 +45,7 @@ impl ErrorKind {
             ErrorKind::LimitExceeded => "limit exceeded",
             ErrorKind::UnknownKey => "unknown key",
             ErrorKind::DecryptFailed => "decryption failed",
+            ErrorKind::BufferTooSmall => "buffer too small",
             ErrorKind::Internal => "internal error",
         }
     }

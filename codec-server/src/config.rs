@@ -302,7 +302,7 @@ fn build_namespace(
         b.add_key(&k.id, &key).map_err(codec_err)?;
     }
     if let Some(id) = &c.encryption_key {
-        b.encryption_key(id).map_err(codec_err)?;
+        b.encryption_key_id(id);
     }
     let codec = b.build().map_err(codec_err)?;
     let auth = match c.auth {

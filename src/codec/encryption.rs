@@ -1,8 +1,10 @@
 //! `binary/encrypted`: AES-256-GCM with a random 96-bit nonce and no associated data.
-//! We write `data = nonce || ciphertext || tag`, the layout of the Go, Python and Java samples
-//! and of every standard AEAD API. The .NET sample writes `nonce || tag || ciphertext` under
-//! the same metadata; nothing in the payload tells the two apart, so decryption tries ours
-//! first and the .NET one only when the tag does not verify.
+//! We write `data = nonce || ciphertext || tag`, the layout of the Go, Python, Java and .NET
+//! samples (the .NET one since samples-dotnet 5e0bbe7, 2024-10-07) and of every standard AEAD
+//! API. Copies of the .NET sample from before that commit wrote `nonce || tag || ciphertext`
+//! under the same metadata, and histories they wrote still hold it; nothing in the payload
+//! tells the two apart, so decryption tries ours first and tag-first only when the tag does
+//! not verify.
 
 use crate::error::{invalid, Error, ErrorKind, Result};
 use aes_gcm::aead::{AeadInOut, KeyInit};
@@ -18,18 +20,18 @@ pub const JAVA_CIPHER_NAME: &[u8] = b"AES/GCM/NoPadding";
 /// One named key. The expanded key schedule is zeroized on drop (aes-gcm's `zeroize`
 /// feature); the raw bytes are never stored.
 pub struct Key {
-    id: String,
+    /// Any bytes, the empty id included: the `encryption-key-id` metadata value is bytes, and
+    /// the Go sample's codec server writes an empty one.
+    id: Vec<u8>,
     cipher: Aes256Gcm,
 }
 
 impl Key {
-    pub fn new(id: &str, bytes: &[u8]) -> Result<Self> {
-        if id.is_empty() {
-            return Err(invalid("key id must not be empty"));
-        }
+    pub fn new(id: &[u8], bytes: &[u8]) -> Result<Self> {
         if bytes.len() != KEY_LEN {
             return Err(invalid(format!(
-                "key {id:?} is {} bytes; AES-256 needs exactly {KEY_LEN}",
+                "key {} is {} bytes; AES-256 needs exactly {KEY_LEN}",
+                shown_id(id),
                 bytes.len()
             )));
         }
@@ -40,7 +42,7 @@ impl Key {
         })
     }
 
-    pub fn id(&self) -> &str {
+    pub fn id(&self) -> &[u8] {
         &self.id
     }
 
@@ -101,8 +103,8 @@ impl Key {
         Err(Error::new(
             ErrorKind::DecryptFailed,
             format!(
-                "authentication failed with key {:?} (in either tag position): wrong key or tampered payload",
-                self.id
+                "authentication failed with key {} (in either tag position): wrong key or tampered payload",
+                shown_id(&self.id)
             ),
         ))
     }
@@ -112,9 +114,17 @@ impl Key {
 impl fmt::Debug for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Key")
-            .field("id", &self.id)
+            .field("id", &format_args!("{}", shown_id(&self.id)))
             .finish_non_exhaustive()
     }
+}
+
+/// A key id for messages and Debug output: quoted, with bytes outside printable ASCII escaped
+/// so that an id that is not UTF-8 still shows exactly, and cut after 64 bytes, as an id read
+/// from a hostile payload can be as long as the payload.
+pub fn shown_id(id: &[u8]) -> String {
+    let more = if id.len() > 64 { "..." } else { "" };
+    format!("\"{}\"{more}", id[..id.len().min(64)].escape_ascii())
 }
 
 /// Fresh nonces from the operating system's CSPRNG, one syscall for a whole batch.
@@ -170,7 +180,7 @@ mod tests {
 
     #[test]
     fn reads_the_dotnet_sample_tag_first_layout() {
-        let key = Key::new("test-key-id", &[3u8; 32]).unwrap();
+        let key = Key::new(b"test-key-id", &[3u8; 32]).unwrap();
         let mut sealed = Vec::new();
         key.seal(&[5u8; 12], b"from the .NET sample", &mut sealed);
         let (nonce, rest) = sealed.split_at(12);
@@ -186,13 +196,13 @@ mod tests {
 
     #[test]
     fn bad_keys_and_debug() {
-        assert_eq!(
-            Key::new("", &[0; 32]).unwrap_err().kind(),
-            ErrorKind::InvalidArgument
-        );
-        let err = Key::new("k", &[0xAB; 16]).unwrap_err();
+        // The empty id is an id like any other (the Go sample's codec server writes it).
+        assert_eq!(Key::new(b"", &[0; 32]).unwrap().id(), b"");
+        let err = Key::new(b"k", &[0xAB; 16]).unwrap_err();
         assert!(err.message().contains("16 bytes"));
-        let key = Key::new("prod", &[0xAB; 32]).unwrap();
+        assert!(err.message().contains("key \"k\""), "{err}");
+        let key = Key::new(b"prod\xff", &[0xAB; 32]).unwrap();
+        assert!(format!("{key:?}").contains("\"prod\\xff\""), "{key:?}");
         let shown = format!("{key:?}");
         assert!(shown.contains("prod") && !shown.contains("171") && !shown.to_lowercase().contains("ab, "));
     }
