@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The .NET binding's benchmark: per-call time of TpcCodec.Default.Encode/Decode under Mono
-# against the same tpc_encode/tpc_decode calls from C, on the core benchmark's batches.
+# against the same tpc_codec_encode/tpc_codec_decode calls (a codec built with no options) from
+# C, on the core benchmark's batches.
 #   bindings/dotnet/bench.sh [ROUNDS] [SECONDS]    (default 5 rounds of 0.5 s per measurement)
 # Prints a Markdown table of medians and the ratio .NET / C (the P/Invoke and copy overhead).
 set -euo pipefail

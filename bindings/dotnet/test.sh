@@ -4,7 +4,8 @@
 # Installs Mono (mcs + mono) and what the fixtures need, builds the library, compiles the
 # binding, its tests and examples with mcs into bindings/dotnet/out/, checks the examples
 # (also against the C payload_tool), the Temporalio adapter against stubs, then runs the test
-# runner (inside 4 GiB of address space, for HostileTests), whose last line is "N passed, N failed".
+# runner (inside 4 GiB of address space, for HostileTests; AbiTests compiles fake libraries with
+# gcc and runs tests/abi-probe against them), whose last line is "N passed, N failed".
 # Exits non-zero on any failure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,6 +29,8 @@ lib="$repo/target/release"
 [ -f "$lib/libtemporal_payload_codec.so" ] || die "scripts/build-lib.sh did not produce $lib/libtemporal_payload_codec.so"
 vectors=${TPC_VECTORS:-$repo/tests/vectors/reference-snappy.json}
 [ -f "$vectors" ] || die "shared vectors not found at $vectors (set TPC_VECTORS)"
+go_sample="$repo/tests/vectors/go-sample-encryption.json"
+[ -f "$go_sample" ] || die "Go encryption sample vectors not found at $go_sample"
 
 log "style: no tabs, no trailing whitespace, LF line ends in C# sources"
 bad=$(grep -rlP '\t| +$|\r' --include='*.cs' "$here/src" "$here/tests" "$here/examples" "$here/bench" || true)
@@ -44,6 +47,8 @@ mcsc -target:library -out:"$out/lib/TemporalPayloadCodec.dll" -doc:"$out/lib/Tem
 for dir in tests examples; do cp "$out/lib/TemporalPayloadCodec.dll" "$out/$dir/"; done
 mcsc -out:"$out/tests/TemporalPayloadCodec.Tests.exe" -r:"$out/tests/TemporalPayloadCodec.dll" \
   -r:System.Web.Extensions "$here"/tests/*.cs "$here/examples/DecodePayloads/MiniProto.cs"
+# The child process of AbiTests (a fake library of another ABI version must be refused).
+mcsc -out:"$out/tests/AbiProbe.exe" -r:"$out/tests/TemporalPayloadCodec.dll" "$here"/tests/abi-probe/*.cs
 mcsc -out:"$out/tests/AdapterCheck.exe" -r:"$out/tests/TemporalPayloadCodec.dll" \
   -main:TemporalPayloadCodec.Tests.AdapterCheck "$here"/src/TemporalPayloadCodec.Temporalio/*.cs \
   "$here"/tests/stubs/*.cs "$here/tests/TestRunner.cs" "$here/examples/DecodePayloads/MiniProto.cs"
@@ -147,7 +152,7 @@ export LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 status=0
 (
   ulimit -v 4194304
-  exec env MALLOC_ARENA_MAX=2 TPC_VECTORS="$vectors" TPC_DOTNET_SAMPLE="$work/dotnet-sample.tsv" TPC_PYTHON="$python" \
+  exec env MALLOC_ARENA_MAX=2 TPC_VECTORS="$vectors" TPC_GO_SAMPLE_VECTORS="$go_sample" TPC_DOTNET_SAMPLE="$work/dotnet-sample.tsv" TPC_PYTHON="$python" \
     TPC_SAMPLE_SCRIPT="$here/tests/dotnet_sample.py" TPC_HOSTILE_DIR="$work/hostile" \
     mono --debug "$out/tests/TemporalPayloadCodec.Tests.exe" "$@"
 ) || status=$?

@@ -14,6 +14,11 @@ namespace TemporalPayloadCodec.Tests
         internal static readonly byte[] KeyA = Enumerable.Range(0, 32).Select(i => (byte)i).ToArray();
         internal static readonly byte[] KeyB = Enumerable.Range(100, 32).Select(i => (byte)i).ToArray();
 
+        internal static byte[] Hex(string hex)
+        {
+            return Enumerable.Range(0, hex.Length / 2).Select(i => Convert.ToByte(hex.Substring(2 * i, 2), 16)).ToArray();
+        }
+
         internal static string Env(string name)
         {
             string value = Environment.GetEnvironmentVariable(name);
@@ -102,14 +107,14 @@ namespace TemporalPayloadCodec.Tests
             return new Dictionary<string, Func<TpcCodec>>
             {
                 { "default", () => TpcCodec.Default },
-                { "none", () => TpcCodec.CreateBuilder().WithCompression(TpcCompression.None).Build() },
-                { "snappy", () => TpcCodec.CreateBuilder().WithCompression(TpcCompression.Snappy).Build() },
-                { "snappy-raw", () => TpcCodec.CreateBuilder().WithCompression(TpcCompression.SnappyRaw).Build() },
-                { "zlib", () => TpcCodec.CreateBuilder().WithCompression(TpcCompression.Zlib).Build() },
-                { "zlib level 9 only-if-smaller", () => TpcCodec.CreateBuilder().WithCompression(TpcCompression.Zlib).WithZlibLevel(9).WithOnlyIfSmaller(true).Build() },
-                { "snappy + AES-GCM", () => TpcCodec.CreateBuilder().AddKey("a", KeyA).WithEncryptionKey("a").Build() },
-                { "zlib + AES-GCM, two keys", () => TpcCodec.CreateBuilder().WithCompression(TpcCompression.Zlib).AddKey("old", KeyB).AddKey("a", KeyA).WithEncryptionKey("a").Build() },
-                { "AES-GCM only", () => TpcCodec.CreateBuilder().WithCompression(TpcCompression.None).AddKey("a", KeyA).WithEncryptionKey("a").Build() },
+                { "none", () => TpcCodec.CreateBuilder().Compression(TpcCompression.None).Build() },
+                { "snappy", () => TpcCodec.CreateBuilder().Compression(TpcCompression.Snappy).Build() },
+                { "snappy-raw", () => TpcCodec.CreateBuilder().Compression(TpcCompression.SnappyRaw).Build() },
+                { "zlib", () => TpcCodec.CreateBuilder().Compression(TpcCompression.Zlib).Build() },
+                { "zlib level 9 only-if-smaller", () => TpcCodec.CreateBuilder().Compression(TpcCompression.Zlib).ZlibLevel(9).OnlyIfSmaller(true).Build() },
+                { "snappy + AES-GCM", () => TpcCodec.CreateBuilder().AddKey("a", KeyA).EncryptionKeyId("a").Build() },
+                { "zlib + AES-GCM, two keys", () => TpcCodec.CreateBuilder().Compression(TpcCompression.Zlib).AddKey("old", KeyB).AddKey("a", KeyA).EncryptionKeyId("a").Build() },
+                { "AES-GCM only", () => TpcCodec.CreateBuilder().Compression(TpcCompression.None).AddKey("a", KeyA).EncryptionKeyId("a").Build() },
             };
         }
 
@@ -149,9 +154,170 @@ namespace TemporalPayloadCodec.Tests
         [Test]
         public static void VersionAndAbi()
         {
-            Assert.Equal("0.1.0", TpcCodec.LibraryVersion, "library version");
-            Assert.Equal(1u, TpcCodec.AbiVersion, "ABI version");
-            Assert.Equal(1u, Native.tpc_abi_version(), "the loaded library's ABI version");
+            Assert.Equal("0.2.0", TpcCodec.LibraryVersion, "library version");
+            Assert.Equal(2u, TpcCodec.AbiVersion, "ABI version");
+            Assert.Equal(2u, Native.tpc_abi_version(), "the loaded library's ABI version");
+        }
+
+        /// <summary>
+        /// tests/vectors/go-sample-encryption.json: the bytes Temporal's Go encryption sample
+        /// writes, with <c>encryption-key-id: ""</c>. A codec holding the file's key under the
+        /// empty id decodes each case to exactly the plain bytes.
+        /// </summary>
+        [Test]
+        public static void GoSampleEncryptionUnderTheEmptyKeyId()
+        {
+            var json = (Dictionary<string, object>)new JavaScriptSerializer { MaxJsonLength = int.MaxValue }
+                .DeserializeObject(File.ReadAllText(Fixtures.Env("TPC_GO_SAMPLE_VECTORS")));
+            string keyId = (string)json["key_id"];
+            Assert.Equal(string.Empty, keyId, "the file's key id");
+            byte[] key = Fixtures.Hex((string)json["key_hex"]);
+            var cases = ((object[])json["cases"]).Cast<Dictionary<string, object>>().ToList();
+            Assert.Equal(
+                "codec-server-zlib-then-encrypted,worker-encrypted",
+                string.Join(",", cases.Select(c => (string)c["name"])),
+                "the file's cases");
+            using (var codec = TpcCodec.CreateBuilder().AddKey(keyId, key).Build())
+            using (var bytesId = TpcCodec.CreateBuilder().AddKey(new byte[0], key).Build())
+            using (var other = TpcCodec.CreateBuilder().AddKey("k", key).Build())
+            {
+                foreach (var c in cases)
+                {
+                    string name = (string)c["name"];
+                    byte[] plain = Convert.FromBase64String((string)c["plain"]);
+                    byte[] encoded = Convert.FromBase64String((string)c["encoded"]);
+                    Assert.True(Fixtures.Encodings(encoded).All(enc => enc == "binary/encrypted"), name + ": every payload is binary/encrypted");
+                    Assert.Bytes(plain, codec.Decode(encoded), name + ": decoded with the key under \"\"");
+                    Assert.Bytes(plain, bytesId.Decode(encoded), name + ": decoded with the key under the empty byte id");
+                    var e = Assert.Status(TpcStatus.UnknownKey, () => other.Decode(encoded), name + ": a codec without the empty id");
+                    Assert.True(e.Detail.Contains("\"\""), name + ": the message shows the empty id: " + e.Detail);
+                }
+            }
+        }
+    }
+
+    public static class KeyIdTests
+    {
+        private static readonly byte[] Batch = Fixtures.Batch(
+            Fixtures.Payload("json/plain", "{\"order\":42}"),
+            Fixtures.Payload("binary/plain", Fixtures.Random(3000, 11)));
+
+        private static byte[] KeyIdOf(byte[] encodedPayload)
+        {
+            return MiniProto.ParsePayload(encodedPayload).Metadata.Single(m => m.Key == "encryption-key-id").Value;
+        }
+
+        /// <summary>EncryptionKeyId("") turns encryption on, writes an empty id, and round-trips.</summary>
+        [Test]
+        public static void EmptyEncryptionKeyIdRoundTrips()
+        {
+            byte[] encoded;
+            using (var codec = TpcCodec.CreateBuilder().AddKey(string.Empty, Fixtures.KeyA).EncryptionKeyId(string.Empty).Build())
+            {
+                encoded = codec.Encode(Batch);
+                Assert.Bytes(Batch, codec.Decode(encoded), "decode(encode(x)) under the empty id");
+            }
+
+            foreach (byte[] payload in MiniProto.SplitPayloads(encoded))
+            {
+                Assert.Equal("binary/encrypted", MiniProto.ParsePayload(payload).Encoding, "encoding");
+                Assert.Equal(0, KeyIdOf(payload).Length, "encryption-key-id is present and empty");
+            }
+
+            // Another codec holding the key under the empty byte id reads it; one holding the
+            // same key under another id does not, and one with the wrong key fails to decrypt.
+            using (var reader = TpcCodec.CreateBuilder().AddKey("old", Fixtures.KeyB).AddKey(new byte[0], Fixtures.KeyA).Build())
+            using (var otherId = TpcCodec.CreateBuilder().AddKey("x", Fixtures.KeyA).Build())
+            using (var wrongKey = TpcCodec.CreateBuilder().AddKey(string.Empty, Fixtures.KeyB).Build())
+            {
+                Assert.Bytes(Batch, reader.Decode(encoded), "a codec with the key under the empty byte id");
+                Assert.Status(TpcStatus.UnknownKey, () => otherId.Decode(encoded), "a codec without the empty id");
+                Assert.Status(TpcStatus.DecryptFailed, () => wrongKey.Decode(encoded), "the empty id with another key");
+            }
+
+            // The byte overloads name the same id.
+            using (var bytes = TpcCodec.CreateBuilder().AddKey(new byte[0], Fixtures.KeyA).EncryptionKeyId(new byte[0]).Build())
+            using (var strings = TpcCodec.CreateBuilder().AddKey(string.Empty, Fixtures.KeyA).Build())
+            {
+                Assert.Bytes(Batch, strings.Decode(bytes.Encode(Batch)), "bytes-overload encode, string-id decode");
+            }
+        }
+
+        /// <summary>
+        /// Ids travel as pointer and length: non-ASCII text is sent as UTF-8, a NUL inside an id
+        /// is kept (a C string would cut "a\0b" to "a"), and byte ids need not be UTF-8.
+        /// </summary>
+        [Test]
+        public static void KeyIdsAreBytes()
+        {
+            using (var codec = TpcCodec.CreateBuilder().AddKey("cl\u00e9-\u2713", Fixtures.KeyA).EncryptionKeyId("cl\u00e9-\u2713").Build())
+            {
+                byte[] id = KeyIdOf(MiniProto.SplitPayloads(codec.Encode(Batch))[0]);
+                Assert.Bytes(Encoding.UTF8.GetBytes("cl\u00e9-\u2713"), id, "the id as UTF-8");
+            }
+
+            byte[] withNul;
+            using (var codec = TpcCodec.CreateBuilder().AddKey("a\0b", Fixtures.KeyA).EncryptionKeyId("a\0b").Build())
+            {
+                withNul = codec.Encode(Batch);
+                Assert.Bytes(new byte[] { (byte)'a', 0, (byte)'b' }, KeyIdOf(MiniProto.SplitPayloads(withNul)[0]), "the id with its NUL");
+            }
+
+            using (var justA = TpcCodec.CreateBuilder().AddKey("a", Fixtures.KeyA).Build())
+            {
+                Assert.Status(TpcStatus.UnknownKey, () => justA.Decode(withNul), "\"a\" is not \"a\\0b\"");
+            }
+
+            byte[] binaryId = { 0xff, 0x00, 0xfe };
+            using (var codec = TpcCodec.CreateBuilder().AddKey(binaryId, Fixtures.KeyA).EncryptionKeyId(binaryId).Build())
+            {
+                byte[] encoded = codec.Encode(Batch);
+                Assert.Bytes(binaryId, KeyIdOf(MiniProto.SplitPayloads(encoded)[0]), "a non-UTF-8 id");
+                Assert.Bytes(Batch, codec.Decode(encoded), "round trip under a non-UTF-8 id");
+            }
+        }
+    }
+
+    public static class DefaultCodecTests
+    {
+        /// <summary>
+        /// Default is a codec built with no options (ABI 2 has no "NULL means default"): the same
+        /// bytes as CreateBuilder().Build(), one shared instance, and Dispose leaves it usable.
+        /// </summary>
+        [Test]
+        public static void DefaultIsACodecBuiltWithNoOptions()
+        {
+            Assert.True(ReferenceEquals(TpcCodec.Default, TpcCodec.Default), "one shared instance");
+            byte[] batch = Fixtures.Batch(Fixtures.Payload("json/plain", new string('m', 2000)), Fixtures.Payload("binary/null", new byte[0]));
+            using (var built = TpcCodec.CreateBuilder().Build())
+            {
+                Assert.Bytes(built.Encode(batch), TpcCodec.Default.Encode(batch), "Default vs a codec built with no options");
+            }
+
+            TpcCodec.Default.Dispose();
+            Assert.Bytes(batch, TpcCodec.Default.Decode(TpcCodec.Default.Encode(batch)), "Default after Dispose");
+        }
+
+        /// <summary>The ABI 1 builder names still work, marked [Obsolete], and set the same options.</summary>
+        [Test]
+        public static void DeprecatedOptionNamesForward()
+        {
+            byte[] tinyAndBig = Fixtures.Batch(Fixtures.Payload("json/plain", "1"), Fixtures.Payload("json/plain", new string('z', 5000)));
+            byte[] big = Fixtures.Batch(Fixtures.Payload("json/plain", new string('y', 2000)));
+#pragma warning disable 618
+            using (var old = TpcCodec.CreateBuilder().WithCompression(TpcCompression.Zlib).WithOnlyIfSmaller(true).WithZlibLevel(9).Build())
+            using (var oldSmall = TpcCodec.CreateBuilder().WithMaxDecodedSize(1000).Build())
+            using (var oldTotal = TpcCodec.CreateBuilder().WithMaxTotalDecodedSize(3000).Build())
+            using (var oldKeyed = TpcCodec.CreateBuilder().AddKey("k", Fixtures.KeyA).WithEncryptionKey("k").Build())
+#pragma warning restore 618
+            using (var current = TpcCodec.CreateBuilder().Compression(TpcCompression.Zlib).OnlyIfSmaller(true).ZlibLevel(9).Build())
+            {
+                Assert.Bytes(current.Encode(tinyAndBig), old.Encode(tinyAndBig), "WithCompression/WithOnlyIfSmaller/WithZlibLevel");
+                Assert.Equal("json/plain,binary/zlib", string.Join(",", Fixtures.Encodings(old.Encode(tinyAndBig))), "only-if-smaller in effect");
+                Assert.Status(TpcStatus.LimitExceeded, () => oldSmall.Decode(TpcCodec.Default.Encode(big)), "WithMaxDecodedSize");
+                Assert.Status(TpcStatus.LimitExceeded, () => oldTotal.Decode(TpcCodec.Default.Encode(tinyAndBig)), "WithMaxTotalDecodedSize");
+                Assert.Equal("binary/encrypted", Fixtures.Encodings(oldKeyed.Encode(big)).Single(), "WithEncryptionKey");
+            }
         }
     }
 
@@ -192,22 +358,22 @@ namespace TemporalPayloadCodec.Tests
                 }
             };
             Assert.Equal("binary/snappy", Fixtures.Encodings(TpcCodec.Default.Encode(batch)).Single(), "default");
-            Assert.Equal("binary/snappy", encodingOf(TpcCodec.CreateBuilder().WithCompression(TpcCompression.SnappyRaw)), "snappy-raw");
-            Assert.Equal("binary/zlib", encodingOf(TpcCodec.CreateBuilder().WithCompression(TpcCompression.Zlib)), "zlib");
-            Assert.Equal("binary/encrypted", encodingOf(TpcCodec.CreateBuilder().AddKey("a", Fixtures.KeyA).WithEncryptionKey("a")), "encrypted");
-            using (var none = TpcCodec.CreateBuilder().WithCompression(TpcCompression.None).Build())
+            Assert.Equal("binary/snappy", encodingOf(TpcCodec.CreateBuilder().Compression(TpcCompression.SnappyRaw)), "snappy-raw");
+            Assert.Equal("binary/zlib", encodingOf(TpcCodec.CreateBuilder().Compression(TpcCompression.Zlib)), "zlib");
+            Assert.Equal("binary/encrypted", encodingOf(TpcCodec.CreateBuilder().AddKey("a", Fixtures.KeyA).EncryptionKeyId("a")), "encrypted");
+            using (var none = TpcCodec.CreateBuilder().Compression(TpcCompression.None).Build())
             {
                 Assert.Bytes(batch, none.Encode(batch), "no compression and no key: encode passes through");
             }
 
             // The raw block dialect differs from the framing format under the same label.
-            using (var raw = TpcCodec.CreateBuilder().WithCompression(TpcCompression.SnappyRaw).Build())
+            using (var raw = TpcCodec.CreateBuilder().Compression(TpcCompression.SnappyRaw).Build())
             {
                 Assert.True(!raw.Encode(batch).SequenceEqual(TpcCodec.Default.Encode(batch)), "snappy-raw differs from framing");
             }
 
             var encrypted = MiniProto.ParsePayload(MiniProto.SplitPayloads(
-                TpcCodec.CreateBuilder().AddKey("key-2026", Fixtures.KeyA).WithEncryptionKey("key-2026").Build().Encode(batch))[0]);
+                TpcCodec.CreateBuilder().AddKey("key-2026", Fixtures.KeyA).EncryptionKeyId("key-2026").Build().Encode(batch))[0]);
             Assert.Equal("key-2026", Encoding.UTF8.GetString(encrypted.Metadata.Single(m => m.Key == "encryption-key-id").Value), "key id metadata");
         }
 
@@ -216,8 +382,8 @@ namespace TemporalPayloadCodec.Tests
         {
             byte[] tiny = Fixtures.Batch(Fixtures.Payload("json/plain", "1"));
             byte[] big = Fixtures.Batch(Fixtures.Payload("json/plain", new string('z', 5000)));
-            using (var skip = TpcCodec.CreateBuilder().WithCompression(TpcCompression.Zlib).WithOnlyIfSmaller(true).Build())
-            using (var always = TpcCodec.CreateBuilder().WithCompression(TpcCompression.Zlib).Build())
+            using (var skip = TpcCodec.CreateBuilder().Compression(TpcCompression.Zlib).OnlyIfSmaller(true).Build())
+            using (var always = TpcCodec.CreateBuilder().Compression(TpcCompression.Zlib).Build())
             {
                 Assert.Bytes(tiny, skip.Encode(tiny), "only-if-smaller keeps a payload zlib does not shrink");
                 Assert.Equal("binary/zlib", Fixtures.Encodings(always.Encode(tiny)).Single(), "always wraps by default");
@@ -225,8 +391,8 @@ namespace TemporalPayloadCodec.Tests
             }
 
             byte[] text = Fixtures.Batch(Fixtures.Payload("json/plain", string.Concat(Enumerable.Range(0, 3000).Select(i => (i * 7919 % 1000).ToString()))));
-            using (var stored = TpcCodec.CreateBuilder().WithCompression(TpcCompression.Zlib).WithZlibLevel(0).Build())
-            using (var best = TpcCodec.CreateBuilder().WithCompression(TpcCompression.Zlib).WithZlibLevel(9).Build())
+            using (var stored = TpcCodec.CreateBuilder().Compression(TpcCompression.Zlib).ZlibLevel(0).Build())
+            using (var best = TpcCodec.CreateBuilder().Compression(TpcCompression.Zlib).ZlibLevel(9).Build())
             {
                 byte[] a = stored.Encode(text), b = best.Encode(text);
                 Assert.True(a.Length > b.Length, "level 0 (" + a.Length + " B) is larger than level 9 (" + b.Length + " B)");
@@ -239,12 +405,12 @@ namespace TemporalPayloadCodec.Tests
         {
             byte[] batch = Fixtures.Batch(Fixtures.Payload("json/plain", "\"secret order\""));
             byte[] oldEncoded;
-            using (var old = TpcCodec.CreateBuilder().WithCompression(TpcCompression.Zlib).AddKey("2025", Fixtures.KeyB).WithEncryptionKey("2025").Build())
+            using (var old = TpcCodec.CreateBuilder().Compression(TpcCompression.Zlib).AddKey("2025", Fixtures.KeyB).EncryptionKeyId("2025").Build())
             {
                 oldEncoded = old.Encode(batch);
             }
 
-            using (var rotated = TpcCodec.CreateBuilder().AddKey("2026", Fixtures.KeyA).AddKey("2025", Fixtures.KeyB).WithEncryptionKey("2026").Build())
+            using (var rotated = TpcCodec.CreateBuilder().AddKey("2026", Fixtures.KeyA).AddKey("2025", Fixtures.KeyB).EncryptionKeyId("2026").Build())
             {
                 Assert.Bytes(batch, rotated.Decode(oldEncoded), "the new codec decodes the old key's zlib+AES payloads");
                 var fresh = MiniProto.ParsePayload(MiniProto.SplitPayloads(rotated.Encode(batch))[0]);
@@ -267,7 +433,7 @@ namespace TemporalPayloadCodec.Tests
             Assert.Bytes(encodedCopy, encoded, "input of Decode");
 
             byte[] key = (byte[])Fixtures.KeyA.Clone();
-            var builder = TpcCodec.CreateBuilder().AddKey("k", key).WithEncryptionKey("k");
+            var builder = TpcCodec.CreateBuilder().AddKey("k", key).EncryptionKeyId("k");
             Array.Clear(key, 0, key.Length); // the builder copied the key when it was added
             using (var codec = builder.Build())
             using (var check = TpcCodec.CreateBuilder().AddKey("k", Fixtures.KeyA).Build())

@@ -16,8 +16,8 @@ namespace TemporalPayloadCodec.Tests
         {
             const int threads = 16, rounds = 300;
             var errors = new List<Exception>();
-            using (var codec = TpcCodec.CreateBuilder().WithCompression(TpcCompression.Zlib)
-                .AddKey("a", Fixtures.KeyA).WithEncryptionKey("a").Build())
+            using (var codec = TpcCodec.CreateBuilder().Compression(TpcCompression.Zlib)
+                .AddKey("a", Fixtures.KeyA).EncryptionKeyId("a").Build())
             using (var start = new Barrier(threads))
             {
                 var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
@@ -58,7 +58,7 @@ namespace TemporalPayloadCodec.Tests
         [Test]
         public static void DisposeWhileInUse()
         {
-            var codec = TpcCodec.CreateBuilder().AddKey("a", Fixtures.KeyA).WithEncryptionKey("a").Build();
+            var codec = TpcCodec.CreateBuilder().AddKey("a", Fixtures.KeyA).EncryptionKeyId("a").Build();
             byte[] batch = Fixtures.Batch(Fixtures.Payload("json/plain", new string('d', 20000)));
             int completed = 0;
             var unexpected = new List<Exception>();
@@ -169,7 +169,7 @@ namespace TemporalPayloadCodec.Tests
                 Fixtures.Payload("json/plain", "{\"customer\":\"Ada\",\"items\":[\"tea\",\"cards\"]}"),
                 Fixtures.Payload("binary/plain", Fixtures.Random(1000, 7)));
             byte[] corrupt = Fixtures.Batch(Fixtures.Payload("binary/snappy", "not snappy"));
-            using (var codec = TpcCodec.CreateBuilder().AddKey("a", Fixtures.KeyA).WithEncryptionKey("a").Build())
+            using (var codec = TpcCodec.CreateBuilder().AddKey("a", Fixtures.KeyA).EncryptionKeyId("a").Build())
             {
                 Action<int> run = n =>
                 {
@@ -216,8 +216,8 @@ namespace TemporalPayloadCodec.Tests
             {
                 for (int i = 0; i < n; i++)
                 {
-                    var codec = TpcCodec.CreateBuilder().WithCompression(TpcCompression.Zlib)
-                        .AddKey("a", Fixtures.KeyA).AddKey("b", Fixtures.KeyB).WithEncryptionKey("a").Build();
+                    var codec = TpcCodec.CreateBuilder().Compression(TpcCompression.Zlib)
+                        .AddKey("a", Fixtures.KeyA).AddKey("b", Fixtures.KeyB).EncryptionKeyId("a").Build();
                     if (dispose)
                     {
                         codec.Dispose();

@@ -14,20 +14,23 @@ namespace TemporalPayloadCodec.Tests
         public static void InvalidArgumentFromBuild()
         {
             Func<TpcCodecBuilder, TpcException> build = b => Assert.Status(TpcStatus.InvalidArgument, () => b.Build(), "build");
-            var e = build(TpcCodec.CreateBuilder().WithCompression((TpcCompression)99));
+            var e = build(TpcCodec.CreateBuilder().Compression((TpcCompression)99));
             Assert.True(e.Detail.Contains("99"), "message names the bad algorithm: " + e.Detail);
-            build(TpcCodec.CreateBuilder().WithZlibLevel(10));
-            build(TpcCodec.CreateBuilder().WithMaxDecodedSize(0));
-            e = build(TpcCodec.CreateBuilder().WithMaxTotalDecodedSize(0));
+            build(TpcCodec.CreateBuilder().ZlibLevel(10));
+            build(TpcCodec.CreateBuilder().MaxDecodedSize(0));
+            e = build(TpcCodec.CreateBuilder().MaxTotalDecodedSize(0));
             Assert.True(e.Detail.Contains("max total decoded size"), "message names the option: " + e.Detail);
             e = build(TpcCodec.CreateBuilder().AddKey("short", new byte[31]));
             Assert.True(e.Detail.Contains("32"), "message names the key length: " + e.Detail);
-            build(TpcCodec.CreateBuilder().AddKey(string.Empty, Fixtures.KeyA));
             build(TpcCodec.CreateBuilder().AddKey("dup", Fixtures.KeyA).AddKey("dup", Fixtures.KeyB));
-            e = build(TpcCodec.CreateBuilder().AddKey("a", Fixtures.KeyA).WithEncryptionKey("never-added"));
+            // The empty id is an id like any other: added twice, it is a duplicate too; named
+            // for encryption without a key under it, the build fails.
+            build(TpcCodec.CreateBuilder().AddKey(string.Empty, Fixtures.KeyA).AddKey(new byte[0], Fixtures.KeyB));
+            build(TpcCodec.CreateBuilder().AddKey("a", Fixtures.KeyA).EncryptionKeyId(string.Empty));
+            e = build(TpcCodec.CreateBuilder().AddKey("a", Fixtures.KeyA).EncryptionKeyId("never-added"));
             Assert.True(e.Detail.Contains("never-added"), "message names the missing key id: " + e.Detail);
             // The first failure wins, as the C builder promises.
-            e = build(TpcCodec.CreateBuilder().WithCompression((TpcCompression)42).WithZlibLevel(77));
+            e = build(TpcCodec.CreateBuilder().Compression((TpcCompression)42).ZlibLevel(77));
             Assert.True(e.Detail.Contains("42") && !e.Detail.Contains("77"), "first error reported: " + e.Detail);
             Assert.Equal("build", e.Operation, "operation");
             Assert.Equal("TPC_ERR_INVALID_ARGUMENT", e.StatusName, "status name");
@@ -39,14 +42,18 @@ namespace TemporalPayloadCodec.Tests
         {
             Assert.Throws<ArgumentNullException>(() => TpcCodec.Default.Encode(null), "Encode(null)");
             Assert.Throws<ArgumentNullException>(() => TpcCodec.Default.Decode(null), "Decode(null)");
-            Assert.Throws<ArgumentNullException>(() => TpcCodec.CreateBuilder().AddKey(null, Fixtures.KeyA), "null key id");
+            Assert.Throws<ArgumentNullException>(() => TpcCodec.CreateBuilder().AddKey((string)null, Fixtures.KeyA), "null key id");
+            Assert.Throws<ArgumentNullException>(() => TpcCodec.CreateBuilder().AddKey((byte[])null, Fixtures.KeyA), "null key id bytes");
             Assert.Throws<ArgumentNullException>(() => TpcCodec.CreateBuilder().AddKey("k", null), "null key");
-            Assert.Throws<ArgumentException>(() => TpcCodec.CreateBuilder().AddKey("a\0b", Fixtures.KeyA), "NUL in key id");
-            Assert.Throws<ArgumentException>(() => TpcCodec.CreateBuilder().WithEncryptionKey("a\0b"), "NUL in key id");
-            Assert.Throws<ArgumentOutOfRangeException>(() => TpcCodec.CreateBuilder().WithZlibLevel(-1), "negative level");
-            Assert.Throws<ArgumentOutOfRangeException>(() => TpcCodec.CreateBuilder().WithMaxDecodedSize(-1), "negative size");
-            Assert.Throws<ArgumentOutOfRangeException>(() => TpcCodec.CreateBuilder().WithMaxTotalDecodedSize(-1), "negative total");
-            Assert.Throws<ArgumentOutOfRangeException>(() => TpcCodec.CreateBuilder().WithMaxTotalDecodedSize(long.MinValue), "negative total");
+            Assert.Throws<ArgumentNullException>(() => TpcCodec.CreateBuilder().EncryptionKeyId((string)null), "null encryption key id");
+            Assert.Throws<ArgumentNullException>(() => TpcCodec.CreateBuilder().EncryptionKeyId((byte[])null), "null encryption key id bytes");
+            // A lone surrogate has no UTF-8 form: refused rather than replaced by U+FFFD.
+            Assert.Throws<ArgumentException>(() => TpcCodec.CreateBuilder().AddKey("a\ud800", Fixtures.KeyA), "unpaired surrogate in key id");
+            Assert.Throws<ArgumentException>(() => TpcCodec.CreateBuilder().EncryptionKeyId("\udc00"), "unpaired surrogate in encryption key id");
+            Assert.Throws<ArgumentOutOfRangeException>(() => TpcCodec.CreateBuilder().ZlibLevel(-1), "negative level");
+            Assert.Throws<ArgumentOutOfRangeException>(() => TpcCodec.CreateBuilder().MaxDecodedSize(-1), "negative size");
+            Assert.Throws<ArgumentOutOfRangeException>(() => TpcCodec.CreateBuilder().MaxTotalDecodedSize(-1), "negative total");
+            Assert.Throws<ArgumentOutOfRangeException>(() => TpcCodec.CreateBuilder().MaxTotalDecodedSize(long.MinValue), "negative total");
             var builder = TpcCodec.CreateBuilder();
             builder.Build().Dispose();
             Assert.Throws<InvalidOperationException>(() => builder.Build(), "a builder builds once");
@@ -80,7 +87,7 @@ namespace TemporalPayloadCodec.Tests
         public static void LimitExceeded()
         {
             byte[] encoded = TpcCodec.Default.Encode(Batch);
-            using (var small = TpcCodec.CreateBuilder().WithMaxDecodedSize(1000).Build())
+            using (var small = TpcCodec.CreateBuilder().MaxDecodedSize(1000).Build())
             {
                 Assert.Status(TpcStatus.LimitExceeded, () => small.Decode(encoded), "4 KiB payload, 1000 byte limit");
             }
@@ -104,7 +111,7 @@ namespace TemporalPayloadCodec.Tests
             byte[] first = TpcCodec.Default.Encode(Fixtures.Batch(Fixtures.Payload("json/plain", "\"" + new string('a', 600) + "\"")));
             byte[] second = TpcCodec.Default.Encode(Fixtures.Batch(Fixtures.Payload("json/plain", "\"" + new string('b', 600) + "\"")));
             byte[] both = Fixtures.Concat(first, second);
-            using (var tight = TpcCodec.CreateBuilder().WithMaxTotalDecodedSize(1000).Build())
+            using (var tight = TpcCodec.CreateBuilder().MaxTotalDecodedSize(1000).Build())
             {
                 tight.Decode(first);
                 tight.Decode(second);
@@ -120,7 +127,7 @@ namespace TemporalPayloadCodec.Tests
         public static void UnknownKeyAndDecryptFailed()
         {
             byte[] encoded;
-            using (var a = TpcCodec.CreateBuilder().AddKey("key-a", Fixtures.KeyA).WithEncryptionKey("key-a").Build())
+            using (var a = TpcCodec.CreateBuilder().AddKey("key-a", Fixtures.KeyA).EncryptionKeyId("key-a").Build())
             {
                 encoded = a.Encode(Batch);
             }
@@ -152,13 +159,15 @@ namespace TemporalPayloadCodec.Tests
         public static void NullArgumentThroughTheRawAbi()
         {
             // The safe API never passes NULL; the raw call shows the status and that its
-            // message arrives through the same path.
+            // message arrives through the same path. In ABI 2 a NULL codec is not the default
+            // codec but TPC_ERR_NULL_ARGUMENT.
             var output = default(Native.TpcBuffer);
             var err = default(Native.TpcBuffer);
-            uint status = Native.tpc_encode(null, new UIntPtr(5), ref output, ref err);
+            uint status = Native.tpc_codec_encode_raw(IntPtr.Zero, Batch, Native.Len(Batch), ref output, ref err);
             try
             {
-                Assert.Equal((uint)TpcStatus.NullArgument, status, "(NULL, 5) input");
+                Assert.Equal((uint)TpcStatus.NullArgument, status, "NULL codec");
+                Assert.True(output.Data == IntPtr.Zero && output.Len == UIntPtr.Zero, "no output on failure");
                 var e = new TpcException((TpcStatus)status, "encode", Native.Message(err));
                 Assert.Equal("TPC_ERR_NULL_ARGUMENT", e.StatusName, "status name");
                 Assert.True(e.Detail.Length > 0, "the library sent a message");
@@ -190,7 +199,7 @@ namespace TemporalPayloadCodec.Tests
         [Test]
         public static void DisposedCodec()
         {
-            var codec = TpcCodec.CreateBuilder().AddKey("a", Fixtures.KeyA).WithEncryptionKey("a").Build();
+            var codec = TpcCodec.CreateBuilder().AddKey("a", Fixtures.KeyA).EncryptionKeyId("a").Build();
             byte[] encoded = codec.Encode(Batch);
             codec.Dispose();
             codec.Dispose(); // harmless

@@ -82,9 +82,9 @@ namespace TemporalPayloadCodec.Tests
         private static TpcCodec Keyed(TpcCompression compression)
         {
             return TpcCodec.CreateBuilder()
-                .WithCompression(compression)
+                .Compression(compression)
                 .AddKey("hostile", Fixtures.KeyA)
-                .WithEncryptionKey("hostile")
+                .EncryptionKeyId("hostile")
                 .Build();
         }
 

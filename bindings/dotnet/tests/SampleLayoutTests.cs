@@ -31,11 +31,14 @@ namespace TemporalPayloadCodec.Tests
 
         private static TpcCodec SampleCodec()
         {
-            return TpcCodec.CreateBuilder().WithCompression(TpcCompression.None)
-                .AddKey("test-key-id", SampleKey).WithEncryptionKey("test-key-id").Build();
+            return TpcCodec.CreateBuilder().Compression(TpcCompression.None)
+                .AddKey("test-key-id", SampleKey).EncryptionKeyId("test-key-id").Build();
         }
 
-        /// <summary>nonce || ciphertext || tag under binary/encrypted and encryption-key-id test-key-id.</summary>
+        /// <summary>
+        /// nonce || ciphertext || tag (what the current sample writes) under binary/encrypted and
+        /// encryption-key-id test-key-id.
+        /// </summary>
         [Test]
         public static void DecodesTheSampleLayout()
         {
@@ -61,12 +64,13 @@ namespace TemporalPayloadCodec.Tests
         }
 
         /// <summary>
-        /// The published .NET sample's Encrypt passes bytes[12..28] as the tag and bytes[28..]
-        /// as the ciphertext, i.e. it writes nonce || tag || ciphertext. The library tries that
-        /// layout when the standard tag position does not verify, so these decode too.
+        /// Copies of the .NET sample older than samples-dotnet 5e0bbe7 (2024-10-07) wrote
+        /// nonce || tag || ciphertext; the current sample writes nonce || ciphertext || tag. The
+        /// library tries the tag-first layout when the standard tag position does not verify, so
+        /// histories written by the old copies decode too.
         /// </summary>
         [Test]
-        public static void DecodesTheTagFirstLayoutOfThePublishedSample()
+        public static void DecodesTheTagFirstLayoutOfOlderSampleCopies()
         {
             using (var codec = SampleCodec())
             {

@@ -67,14 +67,15 @@ def read_varint(data: bytes, pos: int):
 
 
 def seal_ciphertext_then_tag(plaintext: bytes) -> bytes:
-    """nonce || ciphertext || tag: the layout the wire-format notes give for every sample."""
+    """nonce || ciphertext || tag: what the current .NET sample writes (since samples-dotnet
+    5e0bbe7, 2024-10-07), as every other sample does."""
     nonce = os.urandom(12)
     return nonce + AESGCM(KEY).encrypt(nonce, plaintext, None)
 
 
 def seal_tag_then_ciphertext(plaintext: bytes) -> bytes:
-    """nonce || tag || ciphertext: what the .NET sample's Encrypt call writes (it passes
-    bytes[12..28] as the tag and bytes[28..] as the ciphertext to AesGcm.Encrypt)."""
+    """nonce || tag || ciphertext: what copies of the .NET sample older than samples-dotnet
+    5e0bbe7 (2024-10-07) wrote; histories written by them still hold this layout."""
     nonce = os.urandom(12)
     sealed = AESGCM(KEY).encrypt(nonce, plaintext, None)
     return nonce + sealed[-16:] + sealed[:-16]

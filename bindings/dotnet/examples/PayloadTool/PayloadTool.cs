@@ -45,7 +45,7 @@ public static class PayloadTool
         {
             // An unknown name reaches the library as an unknown algorithm, and Build reports
             // it as TPC_ERR_INVALID_ARGUMENT with the library's message (as the C tool does).
-            builder.WithCompression(ParseCompression(compression));
+            builder.Compression(ParseCompression(compression));
         }
 
         string keyId;
@@ -57,7 +57,7 @@ public static class PayloadTool
 
         if (key != null)
         {
-            builder.AddKey(keyId, key).WithEncryptionKey(keyId);
+            builder.AddKey(keyId, key).EncryptionKeyId(keyId);
             Array.Clear(key, 0, key.Length);
         }
 

@@ -17,7 +17,7 @@ namespace TemporalPayloadCodec
         internal const string Library = "temporal_payload_codec";
 
         /// <summary>The header's TPC_ABI_VERSION this binding was written against.</summary>
-        internal const uint AbiVersion = 1;
+        internal const uint AbiVersion = 2;
 
         /// <summary>tpc_buffer: bytes owned by the library, released with tpc_buffer_free.</summary>
         [StructLayout(LayoutKind.Sequential)]
@@ -27,11 +27,9 @@ namespace TemporalPayloadCodec
             internal UIntPtr Len;
         }
 
-        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint tpc_encode(byte[] payloads, UIntPtr len, ref TpcBuffer output, ref TpcBuffer err);
-
-        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint tpc_decode(byte[] payloads, UIntPtr len, ref TpcBuffer output, ref TpcBuffer err);
+        // The explicit tier: every call goes through a built codec (TpcCodec.Default is one
+        // built with no options). The simple tier (tpc_encode/tpc_decode) and the advanced tier
+        // (tpc_codec_decode_into, tpc_workspace_*, tpc_codec_encode_gather) are not used.
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint tpc_codec_encode(
@@ -40,6 +38,14 @@ namespace TemporalPayloadCodec
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint tpc_codec_decode(
             CodecHandle codec, byte[] payloads, UIntPtr len, ref TpcBuffer output, ref TpcBuffer err);
+
+        /// <summary>
+        /// tpc_codec_encode with the codec as a raw pointer, so the tests can pass NULL (a
+        /// SafeHandle argument cannot be null). The binding itself never calls it.
+        /// </summary>
+        [DllImport(Library, EntryPoint = "tpc_codec_encode", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint tpc_codec_encode_raw(
+            IntPtr codec, byte[] payloads, UIntPtr len, ref TpcBuffer output, ref TpcBuffer err);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern IntPtr tpc_codec_builder_new();
@@ -51,7 +57,7 @@ namespace TemporalPayloadCodec
         internal static extern uint tpc_codec_builder_set_max_total_decoded_size(IntPtr builder, UIntPtr maxBytes);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint tpc_codec_builder_set_compression(IntPtr builder, uint algorithm);
+        internal static extern uint tpc_codec_builder_set_compression(IntPtr builder, uint compression);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint tpc_codec_builder_set_only_if_smaller(IntPtr builder, uint on);
@@ -59,12 +65,13 @@ namespace TemporalPayloadCodec
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint tpc_codec_builder_set_zlib_level(IntPtr builder, uint level);
 
-        // keyId: UTF-8 bytes of the id followed by one NUL (see CString).
+        // Key ids are bytes with a length (the empty id is an id); no NUL terminator.
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint tpc_codec_builder_add_key(IntPtr builder, byte[] keyId, byte[] key, UIntPtr keyLen);
+        internal static extern uint tpc_codec_builder_add_key(
+            IntPtr builder, byte[] keyId, UIntPtr keyIdLen, byte[] key, UIntPtr keyLen);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint tpc_codec_builder_set_encryption_key(IntPtr builder, byte[] keyId);
+        internal static extern uint tpc_codec_builder_set_encryption_key_id(IntPtr builder, byte[] keyId, UIntPtr keyIdLen);
 
         /// <summary>
         /// Always consumes <paramref name="builder"/>. The codec comes back as a SafeHandle
@@ -132,19 +139,18 @@ namespace TemporalPayloadCodec
             if (actual != AbiVersion)
             {
                 throw new InvalidOperationException(
-                    "the loaded '" + Library + "' library implements ABI version " + actual + ", this binding needs " +
-                    AbiVersion + ": use the library and binding of the same release");
+                    "the loaded '" + Library + "' library implements C ABI version " + actual +
+                    ", but this binding expects ABI version " + AbiVersion +
+                    ": use the library and the binding of the same release (libtemporal_payload_codec.so." + AbiVersion + ")");
             }
 
             abiChecked = true;
         }
 
-        /// <summary>A NUL-terminated UTF-8 copy of <paramref name="value"/> for a <c>const char *</c>.</summary>
-        internal static byte[] CString(string value)
+        /// <summary>The length of a byte array as a size_t.</summary>
+        internal static UIntPtr Len(byte[] bytes)
         {
-            var bytes = new byte[System.Text.Encoding.UTF8.GetByteCount(value) + 1];
-            System.Text.Encoding.UTF8.GetBytes(value, 0, value.Length, bytes, 0);
-            return bytes;
+            return new UIntPtr((uint)bytes.Length);
         }
 
         /// <summary>Reads a static NUL-terminated ASCII string the library returns.</summary>

@@ -16,22 +16,54 @@ namespace TemporalPayloadCodec
     /// </remarks>
     public sealed class TpcCodec : IDisposable
     {
-        // Null for Default, which calls tpc_encode/tpc_decode and owns nothing.
+        private static readonly object DefaultLock = new object();
+        private static volatile TpcCodec defaultCodec;
+
         private readonly CodecHandle handle;
 
-        internal TpcCodec(CodecHandle handle)
+        // True for Default only: shared by the whole process, so Dispose leaves it alone.
+        private readonly bool shared;
+
+        internal TpcCodec(CodecHandle handle, bool shared)
         {
             this.handle = handle;
+            this.shared = shared;
         }
 
         /// <summary>
-        /// The reference codec of Temporal's documentation, byte for byte: snappy framing format
-        /// of each whole serialized payload, metadata exactly <c>{"encoding": "binary/snappy"}</c>.
-        /// Disposing it does nothing.
+        /// A codec built with no options (<c>CreateBuilder().Build()</c>): the reference codec of
+        /// Temporal's documentation, byte for byte: snappy framing format of each whole serialized
+        /// payload, metadata exactly <c>{"encoding": "binary/snappy"}</c>. Built on first use and
+        /// shared by the process; disposing it does nothing.
         /// </summary>
-        public static TpcCodec Default { get; } = new TpcCodec(null);
+        /// <exception cref="DllNotFoundException">The native library cannot be loaded.</exception>
+        /// <exception cref="InvalidOperationException">The native library has another ABI version.</exception>
+        public static TpcCodec Default
+        {
+            get
+            {
+                // Built lazily (not in a static initializer) so that a missing or mismatched
+                // library surfaces as its own exception, not a TypeInitializationException, and
+                // a later call may try again.
+                TpcCodec codec = defaultCodec;
+                if (codec != null)
+                {
+                    return codec;
+                }
 
-        /// <summary>The native library's version, e.g. "0.1.0".</summary>
+                lock (DefaultLock)
+                {
+                    if (defaultCodec == null)
+                    {
+                        defaultCodec = new TpcCodec(new TpcCodecBuilder().BuildHandle(), shared: true);
+                    }
+
+                    return defaultCodec;
+                }
+            }
+        }
+
+        /// <summary>The native library's version, e.g. "0.2.0".</summary>
         public static string LibraryVersion
         {
             get
@@ -73,10 +105,13 @@ namespace TemporalPayloadCodec
             return Call(payloads, encode: false);
         }
 
-        /// <summary>Releases the native codec and wipes its keys. Harmless to call twice.</summary>
+        /// <summary>
+        /// Releases the native codec and wipes its keys. Harmless to call twice; does nothing on
+        /// <see cref="Default"/>.
+        /// </summary>
         public void Dispose()
         {
-            if (handle != null)
+            if (!shared)
             {
                 handle.Dispose();
             }
@@ -89,33 +124,22 @@ namespace TemporalPayloadCodec
                 throw new ArgumentNullException(nameof(payloads));
             }
 
-            if (handle != null && handle.IsClosed)
+            if (handle.IsClosed)
             {
                 throw new ObjectDisposedException(nameof(TpcCodec));
             }
 
-            Native.EnsureCompatible();
+            // A codec exists only once Build checked the library's ABI version.
             var output = default(Native.TpcBuffer);
             var err = default(Native.TpcBuffer);
             try
             {
                 var len = new UIntPtr((uint)payloads.Length);
-                uint status;
-                if (handle == null)
-                {
-                    status = encode
-                        ? Native.tpc_encode(payloads, len, ref output, ref err)
-                        : Native.tpc_decode(payloads, len, ref output, ref err);
-                }
-                else
-                {
-                    // Passing the SafeHandle (not its IntPtr) makes the marshaller hold a
-                    // reference for the call, so a concurrent Dispose cannot free the codec
-                    // under us.
-                    status = encode
-                        ? Native.tpc_codec_encode(handle, payloads, len, ref output, ref err)
-                        : Native.tpc_codec_decode(handle, payloads, len, ref output, ref err);
-                }
+                // Passing the SafeHandle (not its IntPtr) makes the marshaller hold a reference
+                // for the call, so a concurrent Dispose cannot free the codec under us.
+                uint status = encode
+                    ? Native.tpc_codec_encode(handle, payloads, len, ref output, ref err)
+                    : Native.tpc_codec_decode(handle, payloads, len, ref output, ref err);
 
                 string operation = encode ? "encode" : "decode";
                 if (status != 0)

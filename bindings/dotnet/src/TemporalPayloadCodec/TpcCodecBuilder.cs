@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Generic;
+using System.ComponentModel;
+using System.Text;
 
 namespace TemporalPayloadCodec
 {
@@ -20,44 +22,51 @@ namespace TemporalPayloadCodec
     }
 
     /// <summary>
-    /// Options for a <see cref="TpcCodec"/>, mirroring the C builder. Every option is optional;
-    /// the library validates them in <see cref="Build"/>, which reports the first bad one.
-    /// A builder is for one thread and one <see cref="Build"/>, like the C builder.
+    /// Options for a <see cref="TpcCodec"/>, mirroring the C builder and named as in every
+    /// binding: <see cref="Compression"/>, <see cref="OnlyIfSmaller"/>, <see cref="ZlibLevel"/>,
+    /// <see cref="MaxDecodedSize"/>, <see cref="MaxTotalDecodedSize"/>, <see cref="AddKey(string, byte[])"/>
+    /// (the keys) and <see cref="EncryptionKeyId(string)"/>. Every option is optional; with none,
+    /// <see cref="Build"/> gives the default codec (<see cref="TpcCodec.Default"/>). The library
+    /// validates them in <see cref="Build"/>, which reports the first bad one. A builder is for
+    /// one thread and one <see cref="Build"/>, like the C builder.
     /// </summary>
     public sealed class TpcCodecBuilder
     {
-        private readonly List<KeyValuePair<string, byte[]>> keys = new List<KeyValuePair<string, byte[]>>();
+        private static readonly Encoding StrictUtf8 = new UTF8Encoding(false, true);
+
+        private readonly List<KeyValuePair<byte[], byte[]>> keys = new List<KeyValuePair<byte[], byte[]>>();
         private TpcCompression? compression;
         private bool? onlyIfSmaller;
         private uint? zlibLevel;
         private ulong? maxDecodedSize;
         private ulong? maxTotalDecodedSize;
-        private string encryptionKeyId;
+        private byte[] encryptionKeyId;
         private bool built;
 
         internal TpcCodecBuilder()
         {
         }
 
-        /// <summary>The compression layer; default <see cref="TpcCompression.Snappy"/>.</summary>
-        public TpcCodecBuilder WithCompression(TpcCompression algorithm)
+        /// <summary>Option <c>compression</c>: the compression layer; default <see cref="TpcCompression.Snappy"/>.</summary>
+        public TpcCodecBuilder Compression(TpcCompression compression)
         {
-            compression = algorithm;
+            this.compression = compression;
             return this;
         }
 
         /// <summary>
-        /// True keeps a payload unwrapped unless compression makes it strictly smaller (the Go
-        /// and Java zlib codecs' behaviour). Default false: always wrap, as the reference codec.
+        /// Option <c>only_if_smaller</c>: true keeps a payload unwrapped unless compression makes
+        /// it strictly smaller (the Go and Java zlib codecs' behaviour). Default false: always
+        /// wrap, as the reference codec.
         /// </summary>
-        public TpcCodecBuilder WithOnlyIfSmaller(bool on)
+        public TpcCodecBuilder OnlyIfSmaller(bool on)
         {
             onlyIfSmaller = on;
             return this;
         }
 
-        /// <summary>The zlib level, 0 to 9; default 6 (C zlib's default, as the SDKs).</summary>
-        public TpcCodecBuilder WithZlibLevel(int level)
+        /// <summary>Option <c>zlib_level</c>: 0 to 9; default 6 (C zlib's default, as the SDKs).</summary>
+        public TpcCodecBuilder ZlibLevel(int level)
         {
             if (level < 0)
             {
@@ -68,8 +77,11 @@ namespace TemporalPayloadCodec
             return this;
         }
 
-        /// <summary>The largest decoded payload, per layer, in bytes (at least 1); default 64 MiB.</summary>
-        public TpcCodecBuilder WithMaxDecodedSize(long maxBytes)
+        /// <summary>
+        /// Option <c>max_decoded_size</c>: the largest decoded payload, per layer, in bytes (at
+        /// least 1); default 64 MiB.
+        /// </summary>
+        public TpcCodecBuilder MaxDecodedSize(long maxBytes)
         {
             if (maxBytes < 0)
             {
@@ -81,15 +93,16 @@ namespace TemporalPayloadCodec
         }
 
         /// <summary>
-        /// The most bytes one <see cref="TpcCodec.Decode"/> call may produce, all payloads and all
-        /// their layers counted (at least 1); default 256 MiB. Crossing it throws
-        /// <see cref="TpcStatus.LimitExceeded"/> naming the payload at which the total crossed it.
+        /// Option <c>max_total_decoded_size</c>: the most bytes one <see cref="TpcCodec.Decode"/>
+        /// call may produce, all payloads and all their layers counted (at least 1); default
+        /// 256 MiB. Crossing it throws <see cref="TpcStatus.LimitExceeded"/> naming the payload at
+        /// which the total crossed it.
         /// </summary>
         /// <remarks>
-        /// <see cref="WithMaxDecodedSize"/> bounds each payload only: without this, a batch of
-        /// many payloads each just under it would make one call decode gigabytes.
+        /// <see cref="MaxDecodedSize"/> bounds each payload only: without this, a batch of many
+        /// payloads each just under it would make one call decode gigabytes.
         /// </remarks>
-        public TpcCodecBuilder WithMaxTotalDecodedSize(long maxBytes)
+        public TpcCodecBuilder MaxTotalDecodedSize(long maxBytes)
         {
             if (maxBytes < 0)
             {
@@ -101,40 +114,123 @@ namespace TemporalPayloadCodec
         }
 
         /// <summary>
-        /// Adds a 32-byte AES-256 key under <paramref name="keyId"/>. Decoding picks keys by the id
-        /// a payload names, so old keys kept here still decrypt old histories. The key bytes are
-        /// copied, and wiped from managed memory by <see cref="Build"/>.
+        /// Option <c>keys</c>: adds a 32-byte AES-256 key under <paramref name="keyId"/> (passed
+        /// to the library as UTF-8; any string, the empty one included: Temporal's Go encryption
+        /// sample writes <c>encryption-key-id: ""</c>). Decoding picks keys by the id a payload
+        /// names, so old keys kept here still decrypt old histories. The key bytes are copied,
+        /// and wiped from managed memory by <see cref="Build"/>.
         /// </summary>
         public TpcCodecBuilder AddKey(string keyId, byte[] key)
         {
-            CheckKeyId(keyId);
+            return AddKey(Utf8(keyId, nameof(keyId)), key);
+        }
+
+        /// <summary>
+        /// <see cref="AddKey(string, byte[])"/> with the id as raw bytes (any bytes; empty is an
+        /// id), for ids that are not UTF-8 text. Both arrays are copied.
+        /// </summary>
+        public TpcCodecBuilder AddKey(byte[] keyId, byte[] key)
+        {
+            if (keyId == null)
+            {
+                throw new ArgumentNullException(nameof(keyId));
+            }
+
             if (key == null)
             {
                 throw new ArgumentNullException(nameof(key));
             }
 
-            keys.Add(new KeyValuePair<string, byte[]>(keyId, (byte[])key.Clone()));
+            keys.Add(new KeyValuePair<byte[], byte[]>((byte[])keyId.Clone(), (byte[])key.Clone()));
             return this;
         }
 
         /// <summary>
-        /// Encrypts (AES-256-GCM, after compression) with the key added under
-        /// <paramref name="keyId"/>; encryption is on exactly when a key is named.
+        /// Option <c>encryption_key_id</c>: encrypts (AES-256-GCM, after compression) with the key
+        /// added under <paramref name="keyId"/> (UTF-8; the empty string is an id). Encryption is
+        /// on exactly when this was called.
         /// </summary>
+        public TpcCodecBuilder EncryptionKeyId(string keyId)
+        {
+            return EncryptionKeyId(Utf8(keyId, nameof(keyId)));
+        }
+
+        /// <summary><see cref="EncryptionKeyId(string)"/> with the id as raw bytes (copied).</summary>
+        public TpcCodecBuilder EncryptionKeyId(byte[] keyId)
+        {
+            if (keyId == null)
+            {
+                throw new ArgumentNullException(nameof(keyId));
+            }
+
+            encryptionKeyId = (byte[])keyId.Clone();
+            return this;
+        }
+
+        /// <summary>Deprecated name of <see cref="Compression"/>.</summary>
+        [Obsolete("use Compression")]
+        [EditorBrowsable(EditorBrowsableState.Never)]
+        public TpcCodecBuilder WithCompression(TpcCompression algorithm)
+        {
+            return Compression(algorithm);
+        }
+
+        /// <summary>Deprecated name of <see cref="OnlyIfSmaller"/>.</summary>
+        [Obsolete("use OnlyIfSmaller")]
+        [EditorBrowsable(EditorBrowsableState.Never)]
+        public TpcCodecBuilder WithOnlyIfSmaller(bool on)
+        {
+            return OnlyIfSmaller(on);
+        }
+
+        /// <summary>Deprecated name of <see cref="ZlibLevel"/>.</summary>
+        [Obsolete("use ZlibLevel")]
+        [EditorBrowsable(EditorBrowsableState.Never)]
+        public TpcCodecBuilder WithZlibLevel(int level)
+        {
+            return ZlibLevel(level);
+        }
+
+        /// <summary>Deprecated name of <see cref="MaxDecodedSize"/>.</summary>
+        [Obsolete("use MaxDecodedSize")]
+        [EditorBrowsable(EditorBrowsableState.Never)]
+        public TpcCodecBuilder WithMaxDecodedSize(long maxBytes)
+        {
+            return MaxDecodedSize(maxBytes);
+        }
+
+        /// <summary>Deprecated name of <see cref="MaxTotalDecodedSize"/>.</summary>
+        [Obsolete("use MaxTotalDecodedSize")]
+        [EditorBrowsable(EditorBrowsableState.Never)]
+        public TpcCodecBuilder WithMaxTotalDecodedSize(long maxBytes)
+        {
+            return MaxTotalDecodedSize(maxBytes);
+        }
+
+        /// <summary>Deprecated name of <see cref="EncryptionKeyId(string)"/>.</summary>
+        [Obsolete("use EncryptionKeyId")]
+        [EditorBrowsable(EditorBrowsableState.Never)]
         public TpcCodecBuilder WithEncryptionKey(string keyId)
         {
-            CheckKeyId(keyId);
-            encryptionKeyId = keyId;
-            return this;
+            return EncryptionKeyId(keyId);
         }
 
         /// <summary>Builds the codec. A builder builds once; its key copies are wiped either way.</summary>
         /// <exception cref="TpcException">
         /// <see cref="TpcStatus.InvalidArgument"/>: the first bad option (unknown compression, zlib
-        /// level over 9, zero max size or max total size, key not 32 bytes, empty or duplicate key
-        /// id, encryption key never added).
+        /// level over 9, zero max size or max total size, key not 32 bytes, duplicate key id,
+        /// encryption key never added).
+        /// </exception>
+        /// <exception cref="DllNotFoundException">The native library cannot be loaded.</exception>
+        /// <exception cref="InvalidOperationException">
+        /// The builder was already built, or the native library has another ABI version.
         /// </exception>
         public TpcCodec Build()
+        {
+            return new TpcCodec(BuildHandle(), shared: false);
+        }
+
+        internal CodecHandle BuildHandle()
         {
             if (built)
             {
@@ -142,11 +238,12 @@ namespace TemporalPayloadCodec
             }
 
             built = true;
-            Native.EnsureCompatible();
             IntPtr builder = IntPtr.Zero;
             var err = default(Native.TpcBuffer);
             try
             {
+                // Inside the try, so the key copies are wiped even when the library is missing.
+                Native.EnsureCompatible();
                 builder = Native.tpc_codec_builder_new();
                 if (builder == IntPtr.Zero)
                 {
@@ -183,12 +280,12 @@ namespace TemporalPayloadCodec
                 foreach (var entry in keys)
                 {
                     Native.tpc_codec_builder_add_key(
-                        builder, Native.CString(entry.Key), entry.Value, new UIntPtr((uint)entry.Value.Length));
+                        builder, entry.Key, Native.Len(entry.Key), entry.Value, Native.Len(entry.Value));
                 }
 
                 if (encryptionKeyId != null)
                 {
-                    Native.tpc_codec_builder_set_encryption_key(builder, Native.CString(encryptionKeyId));
+                    Native.tpc_codec_builder_set_encryption_key_id(builder, encryptionKeyId, Native.Len(encryptionKeyId));
                 }
 
                 CodecHandle codec;
@@ -201,7 +298,7 @@ namespace TemporalPayloadCodec
                     throw new TpcException((TpcStatus)status, "build", Native.Message(err));
                 }
 
-                return new TpcCodec(codec);
+                return codec;
             }
             finally
             {
@@ -210,7 +307,13 @@ namespace TemporalPayloadCodec
                     Native.tpc_codec_builder_free(builder);
                 }
 
-                Native.tpc_buffer_free(ref err);
+                // Only a filled buffer: when the library is missing or refused, no native call
+                // may follow (it would replace the exception that says why).
+                if (err.Data != IntPtr.Zero)
+                {
+                    Native.tpc_buffer_free(ref err);
+                }
+
                 foreach (var entry in keys)
                 {
                     Array.Clear(entry.Value, 0, entry.Value.Length);
@@ -226,18 +329,16 @@ namespace TemporalPayloadCodec
             return new UIntPtr(Math.Min(value, UIntPtr.Size == 4 ? uint.MaxValue : ulong.MaxValue));
         }
 
-        private static void CheckKeyId(string keyId)
+        private static byte[] Utf8(string keyId, string parameter)
         {
             if (keyId == null)
             {
-                throw new ArgumentNullException(nameof(keyId));
+                throw new ArgumentNullException(parameter);
             }
 
-            // The C API takes a NUL-terminated string: an embedded NUL would silently cut the id.
-            if (keyId.IndexOf('\0') >= 0)
-            {
-                throw new ArgumentException("a key id cannot contain a NUL character", nameof(keyId));
-            }
+            // Strict: a string with an unpaired surrogate has no UTF-8 form, and silently
+            // replacing it would name another key.
+            return StrictUtf8.GetBytes(keyId);
         }
     }
 }

@@ -11,7 +11,7 @@ namespace TemporalPayloadCodec
         /// <summary>TPC_ERR_NULL_ARGUMENT: a required pointer was NULL; a bug in the binding.</summary>
         NullArgument = 1,
 
-        /// <summary>TPC_ERR_INVALID_ARGUMENT: bad option, key length, empty or duplicate key id, encryption key never added.</summary>
+        /// <summary>TPC_ERR_INVALID_ARGUMENT: bad option, key length, duplicate key id, encryption key never added.</summary>
         InvalidArgument = 2,
 
         /// <summary>TPC_ERR_MALFORMED_INPUT: the input is not a valid Payloads, or a Payload in it is malformed.</summary>
@@ -31,6 +31,12 @@ namespace TemporalPayloadCodec
 
         /// <summary>TPC_ERR_DECRYPT_FAILED: wrong key, tampered payload, or an unsupported cipher.</summary>
         DecryptFailed = 7,
+
+        /// <summary>
+        /// TPC_ERR_BUFFER_TOO_SMALL: a caller's buffer was too small for tpc_codec_decode_into
+        /// (which this binding does not call, so it never throws it).
+        /// </summary>
+        BufferTooSmall = 8,
 
         /// <summary>TPC_ERR_INTERNAL: a caught panic or an OS failure in the library; please report it.</summary>
         Internal = 255,
@@ -86,6 +92,7 @@ namespace TemporalPayloadCodec
                 case TpcStatus.LimitExceeded: return "TPC_ERR_LIMIT_EXCEEDED";
                 case TpcStatus.UnknownKey: return "TPC_ERR_UNKNOWN_KEY";
                 case TpcStatus.DecryptFailed: return "TPC_ERR_DECRYPT_FAILED";
+                case TpcStatus.BufferTooSmall: return "TPC_ERR_BUFFER_TOO_SMALL";
                 case TpcStatus.Internal: return "TPC_ERR_INTERNAL";
                 default: return "TPC_STATUS_" + (uint)status;
             }
