@@ -56,13 +56,15 @@ public final class EncodeSplit {
     }
     Scratch scratch = Scratch.get();
     long workspace = scratch.workspace();
+    long codecAddress = codec.nativeAddress(); // the default codec: built once, never closed
     long len = scratch.writePayloads(batch);
     Runnable call =
         () -> {
           scratch.clear();
           int status =
-              Lib.tpc_encode_with(
+              Lib.tpc_workspace_encode(
                   workspace,
+                  codecAddress,
                   scratch.inputAddress(),
                   len,
                   scratch.address(Scratch.VIEW),
@@ -81,7 +83,7 @@ public final class EncodeSplit {
     System.out.printf("| step | µs |%n|---|---|%n");
     System.out.printf("| whole encode(List<Payload>) | %.1f |%n", whole);
     System.out.printf("| serialize into native scratch | %.1f |%n", serialize);
-    System.out.printf("| library call (tpc_encode_with) | %.1f |%n", library);
+    System.out.printf("| library call (tpc_workspace_encode) | %.1f |%n", library);
     System.out.printf("| copy of the result into a Java array | %.1f |%n", copyOut);
     System.out.printf(
         "| the rest (parse, bookkeeping) | %.1f |%n", whole - serialize - library - copyOut);

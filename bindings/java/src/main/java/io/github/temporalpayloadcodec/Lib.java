@@ -22,7 +22,7 @@ import java.io.IOException;
  */
 final class Lib {
   /** The ABI this binding was written against: {@code TPC_ABI_VERSION} of the header. */
-  static final int ABI_VERSION = 1;
+  static final int ABI_VERSION = 2;
 
   static final String LIBRARY_NAME = "temporal_payload_codec";
 
@@ -88,24 +88,28 @@ final class Lib {
           library.getFile()
               + " implements ABI version "
               + found
-              + ", this binding needs "
+              + ", this binding needs ABI version "
               + ABI_VERSION
               + ": use the library built from the same release as the jar");
     }
   }
 
   // size_t is long; uint32_t is int; tpc_status is uint32_t (all values fit in an int).
+  // Only the functions this binding calls are bound: the simple tier (tpc_encode/tpc_decode, the
+  // library's default codec) is not, as the binding's default codec is a codec built with no
+  // options, so that every call goes through one path.
 
-  /** out: a tpc_slice viewing the workspace's memory, never passed to tpc_buffer_free. */
-  static native int tpc_encode_with(long ws, long payloads, long len, long out, long err);
+  /**
+   * Encodes with codec into memory ws keeps: out is a tpc_slice viewing the workspace's memory,
+   * never passed to tpc_buffer_free. Note the order: the workspace first, then the codec.
+   */
+  static native int tpc_workspace_encode(
+      long ws, long codec, long payloads, long len, long out, long err);
 
-  static native int tpc_codec_encode_with(
-      long codec, long ws, long payloads, long len, long out, long err);
-
-  /** dst: cap writable, initialized bytes; outLen: a size_t slot for the decoded length. */
-  static native int tpc_decode_into(
-      long payloads, long len, long dst, long cap, long outLen, long err);
-
+  /**
+   * dst: cap writable, initialized bytes; outLen: a size_t slot for the decoded length, or on
+   * TPC_ERR_BUFFER_TOO_SMALL the size needed (err is filled then too, and must be freed).
+   */
   static native int tpc_codec_decode_into(
       long codec, long payloads, long len, long dst, long cap, long outLen, long err);
 
@@ -127,10 +131,12 @@ final class Lib {
 
   static native int tpc_codec_builder_set_zlib_level(Pointer b, int level);
 
-  /** keyId is NUL-terminated UTF-8. */
-  static native int tpc_codec_builder_add_key(Pointer b, byte[] keyId, byte[] key, long keyLen);
+  /** keyId: keyIdLen bytes (the empty id is an id); key: keyLen bytes. Both are copied. */
+  static native int tpc_codec_builder_add_key(
+      Pointer b, byte[] keyId, long keyIdLen, byte[] key, long keyLen);
 
-  static native int tpc_codec_builder_set_encryption_key(Pointer b, byte[] keyId);
+  /** keyId: keyIdLen bytes, the empty id included; encryption is on exactly when called. */
+  static native int tpc_codec_builder_set_encryption_key_id(Pointer b, byte[] keyId, long keyIdLen);
 
   /** out: where the codec pointer is written; err: a tpc_buffer. */
   static native int tpc_codec_build(Pointer b, long out, long err);

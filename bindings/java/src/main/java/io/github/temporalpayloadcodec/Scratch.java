@@ -226,8 +226,18 @@ final class Scratch {
       }
       return new TpcException(status, message);
     } finally {
-      Lib.tpc_buffer_free(base + ERR);
+      freeError();
     }
+  }
+
+  /** Frees the message of a failure the caller handles itself (zeroing the buffer). */
+  void freeError() {
+    Lib.tpc_buffer_free(base + ERR);
+  }
+
+  /** The error buffer's data pointer: 0 when no message is held (for tests). */
+  long errorData() {
+    return header.getLong(ERR);
   }
 
   long codec() {

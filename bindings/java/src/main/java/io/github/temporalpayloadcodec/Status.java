@@ -4,7 +4,7 @@ package io.github.temporalpayloadcodec;
 public enum Status {
   /** A required pointer was NULL: a bug in this binding, please report it. */
   NULL_ARGUMENT(1),
-  /** Bad option, key not 32 bytes, empty/duplicate key id, encryption key never added. */
+  /** Bad option, key not 32 bytes, duplicate key id, encryption key never added. */
   INVALID_ARGUMENT(2),
   /** The input is not a valid serialized Payloads, or a payload in it is malformed. */
   MALFORMED_INPUT(3),
@@ -19,6 +19,11 @@ public enum Status {
   UNKNOWN_KEY(6),
   /** Authenticated decryption failed: wrong key, tampered payload, or unsupported cipher. */
   DECRYPT_FAILED(7),
+  /**
+   * The caller's buffer was too small for a decode's result ({@code tpc_codec_decode_into}). The
+   * binding grows its buffer and retries, so this reaches users only through a library bug.
+   */
+  BUFFER_TOO_SMALL(8),
   /** A caught panic or an operating-system failure in the library: please report it. */
   INTERNAL(255),
   /** A code this binding does not know (a newer library); {@link TpcException#getCode()}. */

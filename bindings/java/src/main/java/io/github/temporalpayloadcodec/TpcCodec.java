@@ -10,6 +10,9 @@ import io.temporal.payload.codec.PayloadCodecException;
 import java.io.IOException;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,27 +47,37 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class TpcCodec implements PayloadCodec, AutoCloseable {
   static final Cleaner CLEANER = Cleaner.create(); // also frees the threads' workspaces
+  static final int MAX_DECODE_RETRIES = 3;
   private static final AtomicInteger LIVE = new AtomicInteger();
-  private static final TpcCodec DEFAULT = new TpcCodec(null, "TpcCodec{default}");
 
-  private final NativeCodec handle; // null for the default codec, which needs no handle
+  private final NativeCodec handle;
   private final String description;
+  private final boolean shared; // the default codec: close() does nothing
 
-  private TpcCodec(NativeCodec handle, String description) {
+  private TpcCodec(NativeCodec handle, String description, boolean shared) {
     this.handle = handle;
     this.description = description;
-    if (handle != null) {
-      CLEANER.register(this, handle);
-    }
+    this.shared = shared;
+    CLEANER.register(this, handle);
+  }
+
+  /**
+   * The default codec, built on first use (so that merely loading this class does not load the
+   * library): a codec built with no options, whose defaults are the reference codec's.
+   */
+  private static final class Default {
+    static final TpcCodec CODEC = new Builder().build(true);
+
+    private Default() {}
   }
 
   /**
    * The reference codec of Temporal's documentation, byte for byte: snappy framing format of the
    * whole serialized payload, metadata exactly {@code encoding: binary/snappy}. Shared; closing it
-   * does nothing.
+   * does nothing. It is the codec {@code newBuilder().build()} gives, built once.
    */
   public static TpcCodec defaultCodec() {
-    return DEFAULT;
+    return Default.CODEC;
   }
 
   /**
@@ -75,7 +88,7 @@ public final class TpcCodec implements PayloadCodec, AutoCloseable {
     return new Builder();
   }
 
-  /** The library version, e.g. {@code 0.1.0}. Loads the library on first use. */
+  /** The library version, e.g. {@code 0.2.0}. Loads the library on first use. */
   public static String libraryVersion() {
     return Lib.tpc_version().getString(0, StandardCharsets.UTF_8.name());
   }
@@ -88,6 +101,14 @@ public final class TpcCodec implements PayloadCodec, AutoCloseable {
   /** The file the library was loaded from (the extracted jar copy, or an override). */
   public static String libraryFile() {
     return String.valueOf(Lib.LIBRARY.getFile());
+  }
+
+  /**
+   * The native {@code tpc_codec} pointer, for tests and probes in this package that call the C
+   * functions directly. Valid only while this codec is open.
+   */
+  long nativeAddress() {
+    return handle.address;
   }
 
   /** Native codecs built and not yet freed, in this process: for leak checks. */
@@ -128,23 +149,18 @@ public final class TpcCodec implements PayloadCodec, AutoCloseable {
     long in = scratch.inputAddress();
     long err = scratch.address(Scratch.ERR);
     scratch.clear();
-    long codec = handle == null ? 0 : handle.acquire();
+    long codec = handle.acquire();
     int status;
     try {
       if (encode) {
-        long ws = scratch.workspace();
-        long view = scratch.address(Scratch.VIEW);
         status =
-            handle == null
-                ? Lib.tpc_encode_with(ws, in, len, view, err)
-                : Lib.tpc_codec_encode_with(codec, ws, in, len, view, err);
+            Lib.tpc_workspace_encode(
+                scratch.workspace(), codec, in, len, scratch.address(Scratch.VIEW), err);
       } else {
         status = decodeInto(scratch, codec, in, len, err);
       }
     } finally {
-      if (handle != null) {
-        handle.release();
-      }
+      handle.release();
       // Keeps this codec (and so its Cleaner) from being collected while C still uses it.
       Reference.reachabilityFence(this);
     }
@@ -159,25 +175,33 @@ public final class TpcCodec implements PayloadCodec, AutoCloseable {
   }
 
   /**
-   * Decodes into the thread's output area with {@code tpc_codec_decode_into}: usually one call, as
-   * the area is reused; when it is too small the library reports the size to grow to (at most two
-   * retries by its contract: nested layers can hide the size from the headers).
+   * Decodes into the thread's output area with {@code tpc_codec_decode_into}, in the library's one
+   * pattern: while the status is {@code TPC_ERR_BUFFER_TOO_SMALL}, grow the area to the size the
+   * library wrote out and call again. The first call passes the area as the thread's last decode
+   * left it rather than none, so a decode no larger than the last is one call. The library's
+   * contract ends this after at most two retries (nested layers can hide the size from the
+   * headers); past three, it is an internal error rather than a loop.
    */
-  private int decodeInto(Scratch scratch, long codec, long in, long len, long err) {
+  private static int decodeInto(Scratch scratch, long codec, long in, long len, long err) {
     long outLen = scratch.address(Scratch.DECODED_LEN);
-    for (int attempt = 0; attempt < 4; attempt++) {
-      long cap = scratch.outputCapacity();
-      long dst = scratch.outputAddress();
-      int status =
-          handle == null
-              ? Lib.tpc_decode_into(in, len, dst, cap, outLen, err)
-              : Lib.tpc_codec_decode_into(codec, in, len, dst, cap, outLen, err);
-      if (status != 0 || scratch.decodedLength() <= cap) {
-        return status;
+    long cap = scratch.outputCapacity(); // allocates the area on the thread's first decode
+    int status =
+        Lib.tpc_codec_decode_into(codec, in, len, scratch.outputAddress(), cap, outLen, err);
+    for (int retries = 0; status == Status.BUFFER_TOO_SMALL.code(); retries++) {
+      // Like every failure, this one came with a message: free it before the next call.
+      scratch.freeError();
+      if (retries == MAX_DECODE_RETRIES) {
+        throw new TpcException(
+            Status.INTERNAL.code(),
+            "tpc_codec_decode_into still reported TPC_ERR_BUFFER_TOO_SMALL after "
+                + MAX_DECODE_RETRIES
+                + " retries (its contract is at most two)");
       }
       scratch.ensureOutput(scratch.decodedLength());
+      cap = scratch.outputCapacity();
+      status = Lib.tpc_codec_decode_into(codec, in, len, scratch.outputAddress(), cap, outLen, err);
     }
-    throw new TpcException(Status.INTERNAL.code(), "the decoded size did not settle");
+    return status;
   }
 
   private static List<Payload> parse(byte[] serialized) {
@@ -199,7 +223,7 @@ public final class TpcCodec implements PayloadCodec, AutoCloseable {
    */
   @Override
   public void close() {
-    if (handle != null) {
+    if (!shared) {
       handle.close();
     }
   }
@@ -277,9 +301,9 @@ public final class TpcCodec implements PayloadCodec, AutoCloseable {
     private Integer zlibLevel;
     private Long maxDecodedSize;
     private Long maxTotalDecodedSize;
-    private String encryptionKeyId;
+    private byte[] encryptionKeyId; // UTF-8 of a String id, or the bytes given
     // In the order given, duplicates included: the library reports a duplicate id at build.
-    private final List<String> keyIds = new ArrayList<>();
+    private final List<byte[]> keyIds = new ArrayList<>();
     private final List<byte[]> keys = new ArrayList<>();
 
     private Builder() {}
@@ -324,25 +348,45 @@ public final class TpcCodec implements PayloadCodec, AutoCloseable {
     }
 
     /**
-     * Adds a 32-byte AES-256 key under an id; decoding picks keys by the id a payload names. Any
-     * number of keys may be added (key rotation: old ones still decrypt old histories).
+     * Adds a 32-byte AES-256 key under an id (passed to the library as its UTF-8 bytes); decoding
+     * picks keys by the id a payload names. Any number of keys may be added (key rotation: old ones
+     * still decrypt old histories). Any string is an id, the empty one included: Temporal's Go
+     * encryption sample writes {@code encryption-key-id: ""}.
      */
     public Builder addKey(String keyId, byte[] key) {
+      return addKey(utf8(keyId), key);
+    }
+
+    /** {@link #addKey(String, byte[])} with the id as bytes, which need not be UTF-8. */
+    public Builder addKey(byte[] keyId, byte[] key) {
       Objects.requireNonNull(keyId, "keyId");
       Objects.requireNonNull(key, "key");
-      keyIds.add(keyId);
+      keyIds.add(keyId.clone());
       keys.add(key.clone());
       return this;
     }
 
-    /** Encrypts (AES-256-GCM) with the key of this id; encryption is on exactly when set. */
+    /**
+     * Encrypts (AES-256-GCM) with the key of this id (its UTF-8 bytes); encryption is on exactly
+     * when this was called, also with the empty id {@code ""}. The key may be added before or
+     * after.
+     */
     public Builder encryptionKeyId(String keyId) {
-      this.encryptionKeyId = Objects.requireNonNull(keyId, "keyId");
+      return encryptionKeyId(utf8(keyId));
+    }
+
+    /** {@link #encryptionKeyId(String)} with the id as bytes, which need not be UTF-8. */
+    public Builder encryptionKeyId(byte[] keyId) {
+      this.encryptionKeyId = Objects.requireNonNull(keyId, "keyId").clone();
       return this;
     }
 
     /** Builds the codec; the builder may be built again. */
     public TpcCodec build() {
+      return build(false);
+    }
+
+    private TpcCodec build(boolean shared) {
       // size_t would read a negative number as a huge limit: refuse it here.
       if (maxDecodedSize != null && maxDecodedSize < 1) {
         throw new TpcException(
@@ -354,12 +398,6 @@ public final class TpcCodec implements PayloadCodec, AutoCloseable {
             Status.INVALID_ARGUMENT.code(),
             "max total decoded size must be at least 1, got " + maxTotalDecodedSize);
       }
-      List<byte[]> ids = new ArrayList<>();
-      for (String id : keyIds) {
-        ids.add(cString(id));
-      }
-      byte[] encryptionId = encryptionKeyId == null ? null : cString(encryptionKeyId);
-
       Pointer b = Lib.tpc_codec_builder_new();
       if (b == null) {
         throw new OutOfMemoryError("tpc_codec_builder_new returned NULL");
@@ -382,10 +420,12 @@ public final class TpcCodec implements PayloadCodec, AutoCloseable {
         Lib.tpc_codec_builder_set_max_total_decoded_size(b, maxTotalDecodedSize);
       }
       for (int i = 0; i < keys.size(); i++) {
-        Lib.tpc_codec_builder_add_key(b, ids.get(i), keys.get(i), keys.get(i).length);
+        byte[] id = keyIds.get(i);
+        byte[] key = keys.get(i);
+        Lib.tpc_codec_builder_add_key(b, id, id.length, key, key.length);
       }
-      if (encryptionId != null) {
-        Lib.tpc_codec_builder_set_encryption_key(b, encryptionId);
+      if (encryptionKeyId != null) {
+        Lib.tpc_codec_builder_set_encryption_key_id(b, encryptionKeyId, encryptionKeyId.length);
       }
       Scratch scratch = Scratch.get();
       scratch.clear();
@@ -394,10 +434,15 @@ public final class TpcCodec implements PayloadCodec, AutoCloseable {
       if (status != 0) {
         throw scratch.takeError(status);
       }
-      return new TpcCodec(new NativeCodec(scratch.codec()), describe());
+      return new TpcCodec(
+          new NativeCodec(scratch.codec()), shared ? "TpcCodec{default}" : describe(), shared);
     }
 
     private String describe() {
+      StringBuilder ids = new StringBuilder("[");
+      for (byte[] id : keyIds) {
+        ids.append(ids.length() > 1 ? ", " : "").append(showId(id));
+      }
       return "TpcCodec{compression="
           + (compression == null ? Compression.SNAPPY : compression)
           + (onlyIfSmaller != null && onlyIfSmaller ? ", onlyIfSmaller" : "")
@@ -405,21 +450,33 @@ public final class TpcCodec implements PayloadCodec, AutoCloseable {
           + (maxDecodedSize == null ? "" : ", maxDecodedSize=" + maxDecodedSize)
           + (maxTotalDecodedSize == null ? "" : ", maxTotalDecodedSize=" + maxTotalDecodedSize)
           + ", keyIds="
-          + keyIds
-          + (encryptionKeyId == null ? "" : ", encryptionKeyId=" + encryptionKeyId)
+          + ids.append(']')
+          + (encryptionKeyId == null ? "" : ", encryptionKeyId=" + showId(encryptionKeyId))
           + "}";
     }
 
-    /** A NUL-terminated UTF-8 copy; an id containing NUL would be silently cut short in C. */
-    private static byte[] cString(String id) {
-      if (id.indexOf('\0') >= 0) {
-        throw new TpcException(
-            Status.INVALID_ARGUMENT.code(), "key id " + id.replace("\0", "\\0") + " contains NUL");
+    private static byte[] utf8(String keyId) {
+      return Objects.requireNonNull(keyId, "keyId").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** An id as a quoted string (so the empty id shows as ""), or as hex when not UTF-8. */
+    private static String showId(byte[] id) {
+      try {
+        return '"'
+            + StandardCharsets.UTF_8
+                .newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT)
+                .decode(ByteBuffer.wrap(id))
+                .toString()
+            + '"';
+      } catch (CharacterCodingException e) {
+        StringBuilder hex = new StringBuilder("0x");
+        for (byte b : id) {
+          hex.append(String.format("%02x", b & 0xff));
+        }
+        return hex.toString();
       }
-      byte[] utf8 = id.getBytes(StandardCharsets.UTF_8);
-      byte[] z = new byte[utf8.length + 1];
-      System.arraycopy(utf8, 0, z, 0, utf8.length);
-      return z;
     }
   }
 }

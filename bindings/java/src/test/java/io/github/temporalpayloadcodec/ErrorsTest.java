@@ -1,5 +1,6 @@
 package io.github.temporalpayloadcodec;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -61,11 +62,15 @@ class ErrorsTest {
       assertTrue(total.getDetail().contains("max total decoded size"), total.getDetail());
       assertTrue(total.getDetail().contains(String.valueOf(bad)), total.getDetail());
     }
-    expect(
-        Status.INVALID_ARGUMENT, () -> TpcCodec.newBuilder().addKey("", Fixtures.key(1)).build());
-    expect(
-        Status.INVALID_ARGUMENT,
-        () -> TpcCodec.newBuilder().addKey("a\0b", Fixtures.key(1)).build());
+    TpcException twice =
+        expect(
+            Status.INVALID_ARGUMENT,
+            () ->
+                TpcCodec.newBuilder()
+                    .addKey("", Fixtures.key(1))
+                    .addKey(new byte[0], Fixtures.key(2))
+                    .build());
+    assertTrue(twice.getDetail().contains("\"\""), twice.getDetail());
     expect(
         Status.INVALID_ARGUMENT,
         () ->
@@ -78,6 +83,135 @@ class ErrorsTest {
             Status.INVALID_ARGUMENT,
             () -> TpcCodec.newBuilder().encryptionKeyId("never-added").build());
     assertTrue(never.getDetail().contains("never-added"), never.getDetail());
+  }
+
+  /**
+   * Key ids are bytes of any value: the empty id and one holding NUL are ids (ABI 1 refused both),
+   * distinct from each other and from their prefixes.
+   */
+  @Test
+  void anyBytesAreAKeyId() {
+    List<Payload> plain = List.of(Fixtures.json("\"ids\""));
+    String[] ids = {"", "a", "a\0b", "\u00e9t\u00e9"};
+    for (int w = 0; w < ids.length; w++) {
+      try (TpcCodec writer =
+          TpcCodec.newBuilder().addKey(ids[w], Fixtures.key(w)).encryptionKeyId(ids[w]).build()) {
+        List<Payload> encoded = writer.encode(plain);
+        assertEquals(ids[w], encoded.get(0).getMetadataOrThrow("encryption-key-id").toStringUtf8());
+        for (int r = 0; r < ids.length; r++) {
+          try (TpcCodec reader = TpcCodec.newBuilder().addKey(ids[r], Fixtures.key(w)).build()) {
+            if (r == w) {
+              assertEquals(plain, reader.decode(encoded));
+            } else {
+              expect(Status.UNKNOWN_KEY, () -> reader.decode(encoded));
+            }
+          }
+        }
+      }
+    }
+    // An id that is not UTF-8, through the bytes overloads.
+    byte[] raw = {(byte) 0xff, 0, (byte) 0xfe};
+    try (TpcCodec codec =
+        TpcCodec.newBuilder().addKey(raw, Fixtures.key(9)).encryptionKeyId(raw).build()) {
+      assertTrue(codec.toString().contains("encryptionKeyId=0xff00fe"), codec.toString());
+      List<Payload> encoded = codec.encode(plain);
+      assertArrayEquals(raw, encoded.get(0).getMetadataOrThrow("encryption-key-id").toByteArray());
+      assertEquals(plain, codec.decode(encoded));
+    }
+  }
+
+  @Test
+  void aNullCodecIsANullArgumentNotTheDefault() {
+    // ABI 2 has no "NULL codec means the default codec": the binding never passes NULL (its
+    // default codec is a built one), and the library refuses it on every advanced call.
+    Scratch s = Scratch.get();
+    long len = s.writeBytes(Fixtures.serialize(List.of(Fixtures.json("1"))));
+    s.clear();
+    int encode =
+        Lib.tpc_workspace_encode(
+            s.workspace(),
+            0,
+            s.inputAddress(),
+            len,
+            s.address(Scratch.VIEW),
+            s.address(Scratch.ERR));
+    assertEquals(Status.NULL_ARGUMENT, s.takeError(encode).getStatus());
+    s.clear();
+    long cap = s.outputCapacity();
+    int decode =
+        Lib.tpc_codec_decode_into(
+            0,
+            s.inputAddress(),
+            len,
+            s.outputAddress(),
+            cap,
+            s.address(Scratch.DECODED_LEN),
+            s.address(Scratch.ERR));
+    assertEquals(Status.NULL_ARGUMENT, s.takeError(decode).getStatus());
+  }
+
+  /**
+   * The contract the binding's decode relies on: too small a buffer is TPC_ERR_BUFFER_TOO_SMALL
+   * with the size needed written out, and a message to free; a buffer of that size then succeeds.
+   */
+  @Test
+  void bufferTooSmallReportsTheSizeNeeded() {
+    byte[] plain = Fixtures.serialize(List.of(Fixtures.order(1, 100_000), Fixtures.json("2")));
+    byte[] encoded = TpcCodec.defaultCodec().encodeSerialized(plain);
+    try (TpcCodec codec = TpcCodec.newBuilder().build()) {
+      long address = codec.nativeAddress();
+      Scratch s = Scratch.get();
+      long len = s.writeBytes(encoded);
+      s.clear();
+      long outLen = s.address(Scratch.DECODED_LEN);
+      int status =
+          Lib.tpc_codec_decode_into(
+              address, s.inputAddress(), len, 0, 0, outLen, s.address(Scratch.ERR));
+      assertEquals(Status.BUFFER_TOO_SMALL.code(), status);
+      assertEquals(plain.length, s.decodedLength());
+      TpcException e = s.takeError(status);
+      assertEquals(Status.BUFFER_TOO_SMALL, e.getStatus());
+      assertFalse(e.getDetail().isEmpty());
+
+      s.ensureOutput(s.decodedLength());
+      s.clear();
+      status =
+          Lib.tpc_codec_decode_into(
+              address,
+              s.inputAddress(),
+              len,
+              s.outputAddress(),
+              plain.length,
+              outLen,
+              s.address(Scratch.ERR));
+      assertEquals(0, status);
+      assertArrayEquals(plain, s.takeDecoded());
+    }
+  }
+
+  /**
+   * A decode larger than the thread's output area goes through the retry, whose
+   * TPC_ERR_BUFFER_TOO_SMALL message the binding frees (tpc_buffer_free zeroes the buffer; a
+   * success leaves it untouched, so a forgotten message would still be there).
+   */
+  @Test
+  void theDecodeRetryFreesItsMessage() throws Exception {
+    byte[] plain = Fixtures.serialize(List.of(Fixtures.order(2, 1 << 20)));
+    byte[] encoded = TpcCodec.defaultCodec().encodeSerialized(plain);
+    long[] seen = new long[3];
+    Thread fresh = // a thread of its own: its output area starts at its initial 64 KiB
+        new Thread(
+            () -> {
+              Scratch s = Scratch.get();
+              seen[0] = s.outputCapacity();
+              seen[1] = TpcCodec.defaultCodec().decodeSerialized(encoded).length;
+              seen[2] = s.errorData();
+            });
+    fresh.start();
+    fresh.join();
+    assertTrue(seen[0] < plain.length, "the area was already large enough: " + seen[0]);
+    assertEquals(plain.length, seen[1]);
+    assertEquals(0, seen[2], "the TPC_ERR_BUFFER_TOO_SMALL message was not freed");
   }
 
   @Test

@@ -64,7 +64,7 @@ class LoadingTest {
     Path lib = releaseLibrary();
     String out = probe("-Dtpc.library.path=" + lib);
     assertTrue(out.contains("file=" + lib), out);
-    assertTrue(out.contains("abi=1"), out);
+    assertTrue(out.contains("abi=" + Lib.ABI_VERSION), out);
 
     String missing = probe("-Dtpc.library.path=/nonexistent/libtpc.so");
     assertTrue(missing.contains("UnsatisfiedLinkError"), missing);
@@ -72,9 +72,20 @@ class LoadingTest {
   }
 
   @Test
+  void expectsAbiVersion2() {
+    assertEquals(2, Lib.ABI_VERSION);
+    assertEquals(2, TpcCodec.abiVersion());
+  }
+
+  /**
+   * A library of ABI 1 (the previous release's) is refused through the normal loading path, with a
+   * message naming both versions, before any call reaches it. The fake exports only
+   * tpc_abi_version, so a binding that bound anything else first would fail differently.
+   */
+  @Test
   void aLibraryOfAnotherAbiIsRefused(@TempDir Path tmp) throws Exception {
     Path source = tmp.resolve("fake.c");
-    Files.writeString(source, "unsigned int tpc_abi_version(void) { return 99; }\n");
+    Files.writeString(source, "unsigned int tpc_abi_version(void) { return 1; }\n");
     Path fake = tmp.resolve("libfake.so");
     Process cc =
         new ProcessBuilder("cc", "-shared", "-fPIC", "-o", fake.toString(), source.toString())
@@ -83,7 +94,8 @@ class LoadingTest {
     assertEquals(0, cc.waitFor(), "cc failed");
     String out = probe("-Dtpc.library.path=" + fake);
     assertTrue(out.contains("UnsatisfiedLinkError"), out);
-    assertTrue(out.contains("implements ABI version 99, this binding needs 1"), out);
+    assertTrue(out.contains("UnsatisfiedLinkError: " + fake), out);
+    assertTrue(out.contains("implements ABI version 1, this binding needs ABI version 2"), out);
     assertTrue(!out.contains("abi="), "a call went through: " + out);
   }
 }
