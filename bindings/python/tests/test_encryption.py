@@ -4,13 +4,17 @@ no associated data; the sample's side is played by `cryptography`, never by our 
 
 from __future__ import annotations
 
+import base64
+import dataclasses
+import json
 import os
 
 import pytest
+import temporalio.converter
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from temporalio.api.common.v1 import Payload
+from temporalio.api.common.v1 import Payload, Payloads
 
-from conftest import sample_payloads
+from conftest import REPO, sample_payloads
 from reference_codec import ReferenceSnappyCodec
 from temporal_payload_codec import Codec, DecryptFailedError, UnknownKeyError
 
@@ -46,6 +50,10 @@ def sample_decode(payloads: list[Payload]) -> list[Payload]:
 
 def canonical(payloads: list[Payload]) -> list[bytes]:
     return [p.SerializeToString(deterministic=True) for p in payloads]
+
+
+def wire(payloads: list[Payload]) -> list[bytes]:
+    return [p.SerializeToString() for p in payloads]
 
 
 def sample_codec(**kwargs: object) -> Codec:
@@ -123,7 +131,7 @@ def test_key_bytes_never_show() -> None:
 
 
 async def test_large_batches_encrypt_through_scatter_gather() -> None:
-    """Large payloads take tpc_codec_encode_payloads; the sample still decodes them."""
+    """Large payloads take tpc_codec_encode_gather; the sample still decodes them."""
     batch = [Payload(), *[Payload(data=os.urandom(40_000)) for _ in range(3)], *sample_payloads()]
     for codec in (
         sample_codec(encryption_key_id=SAMPLE_KEY_ID),
@@ -133,3 +141,74 @@ async def test_large_batches_encrypt_through_scatter_gather() -> None:
         assert canonical(await codec.decode(encoded)) == canonical(batch)
     encoded = await sample_codec(encryption_key_id=SAMPLE_KEY_ID, compression="none").encode(batch)
     assert canonical(sample_decode(encoded)) == canonical(batch)
+
+
+# The bytes Temporal's Go encryption sample writes: key id "" (its codec server's
+# encryption.Codec{} has no KeyID), zlib inside the encryption on its codec server.
+GO_SAMPLE = json.loads((REPO / "tests" / "vectors" / "go-sample-encryption.json").read_text())
+GO_SAMPLE_CASES = {case["name"]: case for case in GO_SAMPLE["cases"]}
+
+
+def test_the_go_sample_vector_has_both_cases_under_the_empty_key_id() -> None:
+    assert GO_SAMPLE["key_id"] == ""
+    assert set(GO_SAMPLE_CASES) == {"codec-server-zlib-then-encrypted", "worker-encrypted"}
+
+
+@pytest.mark.parametrize("key_id", ["", b""], ids=["str", "bytes"])
+@pytest.mark.parametrize("name", sorted(GO_SAMPLE_CASES))
+async def test_decodes_the_go_sample_exactly(name: str, key_id: str | bytes) -> None:
+    case = GO_SAMPLE_CASES[name]
+    plain, encoded = base64.b64decode(case["plain"]), base64.b64decode(case["encoded"])
+    encoded_payloads = list(Payloads.FromString(encoded).payloads)
+    assert {p.metadata["encryption-key-id"] for p in encoded_payloads} == {b""}
+    codec = Codec(keys={key_id: bytes.fromhex(GO_SAMPLE["key_hex"])})
+    # Serialized Payloads in and out (tpc_codec_decode): exactly the plain bytes.
+    assert codec.decode_bytes(encoded) == plain
+    # Payload messages in and out (tpc_codec_decode_into): the same payloads.
+    assert wire(await codec.decode(encoded_payloads)) == wire(list(Payloads.FromString(plain).payloads))
+    # The SDK's data converter reads the values the sample's workflow wrote.
+    converter = dataclasses.replace(temporalio.converter.default(), payload_codec=codec)
+    assert await converter.decode(encoded_payloads) == [
+        {"items": ["a", "b"], "order": 42},
+        "hello from the Go sample",
+        None,
+        b"\x00\x01\x02\xff",
+    ]
+
+
+async def test_the_go_sample_needs_the_empty_key_id() -> None:
+    encoded = base64.b64decode(GO_SAMPLE_CASES["worker-encrypted"]["encoded"])
+    with pytest.raises(UnknownKeyError, match='no key with id ""'):
+        Codec(keys={"k": bytes.fromhex(GO_SAMPLE["key_hex"])}).decode_bytes(encoded)
+    with pytest.raises(DecryptFailedError):
+        Codec(keys={"": os.urandom(32)}).decode_bytes(encoded)
+
+
+@pytest.mark.parametrize("key_id", ["", b""], ids=["str", "bytes"])
+@pytest.mark.parametrize("compression", ["snappy", "zlib", "none"])
+async def test_encryption_under_the_empty_key_id_round_trips(key_id: str | bytes, compression: str) -> None:
+    key = os.urandom(32)
+    codec = Codec(compression=compression, keys={key_id: key}, encryption_key_id=key_id)
+    batch = sample_payloads()
+    encoded = await codec.encode(batch)
+    for p in encoded:
+        assert dict(p.metadata) == {"encoding": b"binary/encrypted", "encryption-key-id": b""}
+    assert canonical(await codec.decode(encoded)) == canonical(batch)
+    # The layout is the samples' (nonce || ciphertext || tag), independently decrypted.
+    inner = [Payload.FromString(AESGCM(key).decrypt(p.data[:12], p.data[12:], None)) for p in encoded]
+    if compression == "none":
+        assert canonical(inner) == canonical(batch)
+    # Through the SDK's data converter, values come back as usual.
+    converter = dataclasses.replace(temporalio.converter.default(), payload_codec=codec)
+    values = ["hello", {"n": 1, "xs": [1, 2, 3]}, None, b"bytes"]
+    stored = await converter.encode(values)
+    assert {p.metadata["encryption-key-id"] for p in stored} == {b""}
+    assert await converter.decode(stored) == values
+
+
+async def test_a_key_under_the_empty_id_does_not_turn_encryption_on() -> None:
+    """Encryption is on exactly when encryption_key_id is given, "" included."""
+    batch = sample_payloads()
+    encoded = await Codec(keys={"": os.urandom(32)}).encode(batch)
+    assert {p.metadata["encoding"] for p in encoded} == {b"binary/snappy"}
+    assert wire(encoded) == wire(await ReferenceSnappyCodec().encode(batch))

@@ -9,6 +9,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 import temporal_payload_codec as tpc
 from conftest import sample_payloads
 from temporal_payload_codec import (
+    BufferTooSmallError,
     CodecClosedError,
     CorruptPayloadError,
     InvalidArgumentError,
@@ -25,9 +26,27 @@ def snappy(inner: Payload) -> Payload:
 
 
 def test_abi_version_and_library() -> None:
-    assert tpc.ABI_VERSION == 1
-    assert tpc.version() == "0.1.0"
+    assert tpc.ABI_VERSION == 2
+    assert tpc.version() == "0.2.0"
     assert tpc.library_path().endswith("libtemporal_payload_codec.so")
+
+
+def test_every_status_the_library_knows_has_its_exception() -> None:
+    from temporal_payload_codec._errors import error_for
+    from temporal_payload_codec._native import status_description
+
+    known = {code: status_description(code) for code in range(256) if status_description(code) != "unknown status"}
+    assert set(known) == {0, 1, 2, 3, 4, 5, 6, 7, 8, 255}, known
+    for code, description in known.items():
+        if code == 0:
+            continue
+        e = error_for(code, "m", description)
+        assert type(e) is not TpcError and e.status == code and e.message == "m", (code, e)
+        assert e.status_name.startswith("TPC_ERR_")
+    e = error_for(8, "the result needs 9 bytes; the buffer holds 0", "buffer too small")
+    assert isinstance(e, BufferTooSmallError) and e.status_name == "TPC_ERR_BUFFER_TOO_SMALL"
+    unknown = error_for(9, "m", "unknown status")
+    assert type(unknown) is TpcError and unknown.status == 9
 
 
 @pytest.mark.parametrize(
@@ -76,9 +95,11 @@ async def test_max_decoded_size() -> None:
         ({"compression": "lz4"}, "unknown compression 'lz4'"),  # refused by the binding
         ({"compression": 9}, "compression"),  # refused by the library
         ({"keys": {"k": b"short"}}, "32"),
-        ({"keys": {"": bytes(32)}}, "empty"),
-        ({"keys": {"a\0b": bytes(32)}}, "NUL"),
+        ({"keys": {"": b"short"}}, "32"),
+        ({"keys": {"a": bytes(32), b"a": bytes(32)}}, 'key id "a" was added twice'),  # str is its UTF-8
         ({"encryption_key_id": "never-added"}, "never-added"),
+        ({"encryption_key_id": ""}, '""'),  # the empty id is an id: encrypting with it needs its key
+        ({"keys": {"k": bytes(32)}, "encryption_key_id": b"k\0"}, "k\\x00"),
         ({"zlib_level": 10}, "level"),
         ({"zlib_level": -1}, "out of range"),
         ({"max_decoded_size": 0}, "size"),
@@ -94,9 +115,11 @@ def test_invalid_options(kwargs: dict[str, object], fault: str) -> None:
 
 def test_wrong_types() -> None:
     with pytest.raises(TypeError, match="must be bytes"):
-        tpc.Codec(keys={"k": "not bytes"})  # type: ignore[dict-item]
-    with pytest.raises(TypeError, match="must be a str"):
-        tpc.Codec(keys={1: bytes(32)})  # type: ignore[dict-item]
+        tpc.Codec(keys={"k": "not bytes"})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="must be a str or bytes"):
+        tpc.Codec(keys={1: bytes(32)})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="encryption_key_id must be a str or bytes"):
+        tpc.Codec(keys={"k": bytes(32)}, encryption_key_id=1)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="must be an int"):
         tpc.Codec(max_decoded_size=1.5)  # type: ignore[arg-type]
 
@@ -143,3 +166,6 @@ def test_repr_names_the_configuration() -> None:
     )
     assert repr(codec) == "Codec(compression='snappy-raw', key_ids=['a', 'b'], encryption_key_id='b')"
     assert repr(tpc.Codec()) == "Codec(compression='snappy', key_ids=[], encryption_key_id=None)"
+    keys: dict[str | bytes, bytes] = {"": bytes(32), b"\xff": bytes(32)}
+    empty = tpc.Codec(keys=keys, encryption_key_id="")
+    assert repr(empty) == "Codec(compression='snappy', key_ids=['', b'\\xff'], encryption_key_id='')"

@@ -59,13 +59,26 @@ def fake_library(tmp_path: Path, abi_version: int) -> Path:
     return fake
 
 
-def test_a_library_with_another_abi_is_refused(tmp_path: Path) -> None:
-    out = import_with(str(fake_library(tmp_path, 2)))
+def test_the_binding_expects_abi_2() -> None:
+    assert temporal_payload_codec.ABI_VERSION == 2
+
+
+@pytest.mark.parametrize("abi_version", [1, 3])
+def test_a_library_with_another_abi_is_refused(tmp_path: Path, abi_version: int) -> None:
+    """An ABI 1 library (or a newer one) is refused on import, the message naming both
+    versions, before any other function is looked up (the fake library has no other)."""
+    fake = fake_library(tmp_path, abi_version)
+    out = import_with(str(fake))
     assert out.returncode != 0
-    assert "ABI version 2" in out.stderr and "needs 1" in out.stderr, out.stderr
+    assert "ImportError" in out.stderr, out.stderr
+    assert f"implements ABI version {abi_version}, this binding needs ABI version 2" in out.stderr, out.stderr
+    assert str(fake) in out.stderr
+    # The same through the directory form of the override.
+    out = import_with(str(tmp_path))
+    assert out.returncode != 0 and f"ABI version {abi_version}" in out.stderr, out.stderr
 
 
 def test_an_older_library_with_the_same_abi_is_a_clear_import_error(tmp_path: Path) -> None:
-    out = import_with(str(fake_library(tmp_path, 1)))
+    out = import_with(str(fake_library(tmp_path, 2)))
     assert out.returncode != 0
     assert "ImportError" in out.stderr and "has no function tpc_" in out.stderr, out.stderr

@@ -105,7 +105,7 @@ async def test_converter_made_payloads_and_large_ones() -> None:
 
 async def test_both_encode_paths_framed_and_scatter_gather(monkeypatch: pytest.MonkeyPatch) -> None:
     """Batches below the scatter-gather threshold are framed into one Payloads; larger ones of
-    large payloads go through tpc_encode_payloads. Both give the reference's bytes, empty
+    large payloads go through tpc_codec_encode_gather. Both give the reference's bytes, empty
     payloads included, right at the threshold and with the default and a configured codec."""
     from temporal_payload_codec import _codec
 
@@ -118,7 +118,7 @@ async def test_both_encode_paths_framed_and_scatter_gather(monkeypatch: pytest.M
 
         return call
 
-    monkeypatch.setattr(_codec, "_ENCODE_PAYLOADS", tuple(map(spy, _codec._ENCODE_PAYLOADS)))
+    monkeypatch.setattr(_codec, "_ENCODE_GATHER", spy(_codec._ENCODE_GATHER))
     threshold = _codec._SCATTER_FROM
     for total, expected in ((threshold - 1, False), (threshold, True), (4 * threshold, True)):
         n = next(n for n in range(total - 6, total) if len(Payload(data=b"0" * n).SerializeToString()) == total)

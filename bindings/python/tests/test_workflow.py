@@ -45,9 +45,15 @@ def encrypting_codec() -> Codec:
     return Codec(keys={"demo-key": os.urandom(32)}, encryption_key_id="demo-key")
 
 
+def encrypting_codec_with_the_empty_key_id() -> Codec:
+    """As the Go encryption sample's codec server: the empty key id."""
+    return Codec(keys={"": os.urandom(32)}, encryption_key_id="")
+
+
 CODECS: dict[str, tuple[Callable[[], Codec], set[bytes]]] = {
     "snappy": (Codec, {b"binary/snappy"}),
     "snappy+aes": (encrypting_codec, {b"binary/encrypted"}),
+    "snappy+aes-empty-key-id": (encrypting_codec_with_the_empty_key_id, {b"binary/encrypted"}),
 }
 
 

@@ -11,6 +11,7 @@ Importing the package loads the shared library (the copy inside the package, or 
 
 from ._codec import Codec, Compression, library_path, version
 from ._errors import (
+    BufferTooSmallError,
     CodecClosedError,
     CorruptPayloadError,
     DecryptFailedError,
@@ -26,6 +27,7 @@ from ._native import ABI_VERSION
 
 __all__ = [
     "ABI_VERSION",
+    "BufferTooSmallError",
     "Codec",
     "CodecClosedError",
     "Compression",

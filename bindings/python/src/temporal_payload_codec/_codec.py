@@ -13,7 +13,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.converter import PayloadCodec
 
 from . import _native
-from ._errors import CodecClosedError, InternalError, InvalidArgumentError
+from ._errors import BufferTooSmallError, CodecClosedError, InternalError, InvalidArgumentError
 from ._native import Buffer, Slice, check, lib, take
 
 # Results averaging this many bytes per payload are parsed payload by payload.
@@ -88,7 +88,7 @@ _REUSE_UP_TO: Final = 16 * 1024 * 1024
 _local = threading.local()
 
 # Encode skips framing altogether for batches from _SCATTER_FROM bytes whose payloads average
-# _SCATTER_AVERAGE bytes or more: tpc_encode_payloads takes a pointer to each serialized
+# _SCATTER_AVERAGE bytes or more: tpc_codec_encode_gather takes a pointer to each serialized
 # payload (a `bytes` object's own storage), so the batch is never copied in Python. Each
 # pointer costs a ctypes conversion (about 0.5 µs), which framing small payloads with one
 # `b"".join` does not, so batches of small payloads are still framed.
@@ -169,13 +169,16 @@ def _compression(value: Compression | str) -> int:
     return int(value)
 
 
-def _c_string(what: str, value: str) -> bytes:
-    if not isinstance(value, str):
-        raise TypeError(f"{what} must be a str, got {type(value).__name__}")
-    encoded = value.encode("utf-8")
-    if b"\0" in encoded:
-        raise InvalidArgumentError(f"{what} {value!r} contains a NUL character")
-    return encoded
+#: A key id: any bytes, the empty id included; a str stands for its UTF-8 bytes.
+KeyId = str | bytes
+
+
+def _key_id(what: str, value: object) -> bytes:
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    raise TypeError(f"{what} must be a str or bytes, got {type(value).__name__}")
 
 
 def _unsigned(what: str, value: int, bits: int) -> int:
@@ -192,11 +195,14 @@ def _as_bytes(data: bytes | bytearray | memoryview) -> bytes:
     return data if type(data) is bytes else memoryview(data).tobytes()
 
 
-# Each operation's function for the default codec and for a configured one.
-_Functions = tuple[Any, Any]
-_ENCODE: Final[_Functions] = (lib.tpc_encode, lib.tpc_codec_encode)
-_DECODE: Final[_Functions] = (lib.tpc_decode, lib.tpc_codec_decode)
-_ENCODE_PAYLOADS: Final[_Functions] = (lib.tpc_encode_payloads, lib.tpc_codec_encode_payloads)
+# The library's calls each path makes (module attributes, so a test can spy on them).
+_ENCODE: Final = lib.tpc_codec_encode
+_DECODE: Final = lib.tpc_codec_decode
+_ENCODE_GATHER: Final = lib.tpc_codec_encode_gather
+
+# tpc_codec_decode_into's retry pattern ends after at most two retries (the library's contract).
+_DECODE_INTO_CALLS: Final = 3
+_BUFFER_TOO_SMALL: Final = BufferTooSmallError.status_code
 
 
 def _free_codec(handle: int) -> None:
@@ -207,8 +213,10 @@ class Codec(PayloadCodec):
     """A Temporal payload codec backed by the shared temporal-payload-codec library.
 
     ``Codec()`` is the reference codec of Temporal's documentation, byte for byte (snappy
-    framing format of each serialized payload, metadata ``{"encoding": "binary/snappy"}``).
-    Keyword arguments mirror the library's builder; see the README for their meaning.
+    framing format of each serialized payload, metadata ``{"encoding": "binary/snappy"}``):
+    the library's codec built with no options. Keyword arguments mirror the library's builder
+    options, by the same names; see the README for their meaning. Key ids are ``str`` (passed
+    as UTF-8) or ``bytes``; the empty id is an id like any other.
 
     Encode compresses, then encrypts (when ``encryption_key_id`` is set). Decode peels every
     layer the library knows, whatever this codec encodes with, and passes anything else
@@ -218,63 +226,53 @@ class Codec(PayloadCodec):
     def __init__(
         self,
         *,
-        compression: Compression | str = Compression.SNAPPY,
-        keys: Mapping[str, bytes] | None = None,
-        encryption_key_id: str | None = None,
+        compression: Compression | str | None = None,
+        keys: Mapping[str, bytes] | Mapping[bytes, bytes] | Mapping[KeyId, bytes] | None = None,
+        encryption_key_id: KeyId | None = None,
         max_decoded_size: int | None = None,
         max_total_decoded_size: int | None = None,
         only_if_smaller: bool = False,
         zlib_level: int | None = None,
     ) -> None:
         super().__init__()
-        algorithm = _compression(compression)
+        algorithm = None if compression is None else _compression(compression)
         self._key_ids = tuple(keys or ())
         self._encryption_key_id = encryption_key_id
-        self._handle: int | None = None
         self._closed = False
         self._in_flight = 0
         self._idle = threading.Condition(threading.Lock())
-        defaults = (
-            algorithm == Compression.SNAPPY
-            and not keys
-            and encryption_key_id is None
-            and max_decoded_size is None
-            and max_total_decoded_size is None
-            and not only_if_smaller
-            and zlib_level is None
+        # Every codec is a native one; with no options it is the library's default codec.
+        self._handle: int | None = self._build(
+            algorithm,
+            keys or {},
+            encryption_key_id,
+            max_decoded_size,
+            max_total_decoded_size,
+            only_if_smaller,
+            zlib_level,
         )
-        if not defaults:
-            # Otherwise the library's default entry points (tpc_encode/tpc_decode) serve.
-            self._handle = self._build(
-                algorithm,
-                keys or {},
-                encryption_key_id,
-                max_decoded_size,
-                max_total_decoded_size,
-                only_if_smaller,
-                zlib_level,
-            )
-            self._finalizer = weakref.finalize(self, _free_codec, self._handle)
-        self._compression = Compression(algorithm)  # the library accepted it: a known value
+        self._finalizer = weakref.finalize(self, _free_codec, self._handle)
+        # The library accepted it: a known value (unset: the builder's default, snappy).
+        self._compression = Compression.SNAPPY if algorithm is None else Compression(algorithm)
 
     @staticmethod
     def _build(
-        algorithm: int,
-        keys: Mapping[str, bytes],
-        encryption_key_id: str | None,
+        algorithm: int | None,
+        keys: Mapping[Any, bytes],
+        encryption_key_id: KeyId | None,
         max_decoded_size: int | None,
         max_total_decoded_size: int | None,
         only_if_smaller: bool,
         zlib_level: int | None,
     ) -> int:
         # Convert everything before the builder exists, so a Python-side error leaks nothing.
-        c_algorithm = _unsigned("compression", algorithm, 32)
+        c_algorithm = None if algorithm is None else _unsigned("compression", algorithm, 32)
         c_keys = []
         for key_id, key in keys.items():
             if not isinstance(key, (bytes, bytearray, memoryview)):
                 raise TypeError(f"the key for id {key_id!r} must be bytes, got {type(key).__name__}")
-            c_keys.append((_c_string("key id", key_id), bytes(key)))
-        c_encryption = None if encryption_key_id is None else _c_string("encryption_key_id", encryption_key_id)
+            c_keys.append((_key_id("a key id", key_id), bytes(key)))
+        c_encryption = None if encryption_key_id is None else _key_id("encryption_key_id", encryption_key_id)
         c_max = None if max_decoded_size is None else _unsigned("max_decoded_size", max_decoded_size, 64)
         c_max_total = (
             None if max_total_decoded_size is None else _unsigned("max_total_decoded_size", max_total_decoded_size, 64)
@@ -284,7 +282,8 @@ class Codec(PayloadCodec):
         builder = lib.tpc_codec_builder_new()
         # A failing setter poisons the builder and tpc_codec_build reports the first error
         # with its message, so the setters' statuses need no check of their own.
-        lib.tpc_codec_builder_set_compression(builder, c_algorithm)
+        if c_algorithm is not None:
+            lib.tpc_codec_builder_set_compression(builder, c_algorithm)
         if only_if_smaller:
             lib.tpc_codec_builder_set_only_if_smaller(builder, 1)
         if c_level is not None:
@@ -294,9 +293,9 @@ class Codec(PayloadCodec):
         if c_max_total is not None:
             lib.tpc_codec_builder_set_max_total_decoded_size(builder, c_max_total)
         for c_id, key in c_keys:
-            lib.tpc_codec_builder_add_key(builder, c_id, key, len(key))
-        if c_encryption is not None:
-            lib.tpc_codec_builder_set_encryption_key(builder, c_encryption)
+            lib.tpc_codec_builder_add_key(builder, c_id, len(c_id), key, len(key))
+        if c_encryption is not None:  # encryption is on exactly when an id was given, even ""
+            lib.tpc_codec_builder_set_encryption_key_id(builder, c_encryption, len(c_encryption))
         handle = ctypes.c_void_p()
         err = Buffer()
         check(lib.tpc_codec_build(builder, ctypes.byref(handle), ctypes.byref(err)), err)  # consumes builder
@@ -346,17 +345,13 @@ class Codec(PayloadCodec):
             if self._closed and not self._in_flight:
                 self._idle.notify_all()
 
-    def _call(self, fns: _Functions, data: _Input, size: int, parse: bool = False, count: int = 0) -> Any:
-        """Calls the default codec's function of `fns`, or the configured codec's, on `data`
-        (`size` bytes, or `size` slices)."""
+    def _call(self, fn: Any, data: _Input, size: int, parse: bool = False, count: int = 0) -> Any:
+        """Calls the library's `fn` with this codec on `data` (`size` bytes, or `size` slices)."""
         self._enter()
         try:
             out, err = Buffer(), Buffer()
-            # ctypes drops the GIL for the duration of these calls.
-            if self._handle is None:
-                status = fns[0](data, size, ctypes.byref(out), ctypes.byref(err))
-            else:
-                status = fns[1](self._handle, data, size, ctypes.byref(out), ctypes.byref(err))
+            # ctypes drops the GIL for the duration of this call.
+            status = fn(self._handle, data, size, ctypes.byref(out), ctypes.byref(err))
             check(status, err)
             return take_payloads(out, count) if parse else take(out)
         finally:
@@ -381,7 +376,7 @@ class Codec(PayloadCodec):
             # Pointers to each bytes object's storage; the array holds references to them.
             # ctypes takes a tuple as a structure's initializer; the stubs only know Slice.
             slices = (Slice * count)(*zip(datas, map(len, datas), strict=True))  # type: ignore[misc]
-            return self._call(_ENCODE_PAYLOADS, slices, count, parse=True, count=count)  # type: ignore[no-any-return]
+            return self._call(_ENCODE_GATHER, slices, count, parse=True, count=count)  # type: ignore[no-any-return]
         return self._call(_ENCODE, *_frame_serialized(datas, size), parse=True, count=count)  # type: ignore[no-any-return]
 
     def decode_sync(self, payloads: Sequence[Payload]) -> list[Payload]:
@@ -396,26 +391,28 @@ class Codec(PayloadCodec):
         self._enter()
         try:
             out: bytearray = getattr(_local, "out", None) or bytearray(_OUT_INITIAL)
-            out_len, err = ctypes.c_size_t(), Buffer()
-            # The library's contract: a too-small buffer gets the size to retry with, and the
-            # size settles within two retries.
-            for _ in range(4):
+            need = ctypes.c_size_t()
+            # The library's one pattern, starting from the buffer this thread keeps rather than
+            # from (NULL, 0): while the status is TPC_ERR_BUFFER_TOO_SMALL, grow the buffer to
+            # the size needed and call again. It ends after at most two retries.
+            for _ in range(_DECODE_INTO_CALLS):
+                err = Buffer()
                 dst = (ctypes.c_char * len(out)).from_buffer(out)
-                if self._handle is None:
-                    status = lib.tpc_decode_into(data, size, dst, len(out), ctypes.byref(out_len), ctypes.byref(err))
-                else:
-                    status = lib.tpc_codec_decode_into(
-                        self._handle, data, size, dst, len(out), ctypes.byref(out_len), ctypes.byref(err)
-                    )
+                status = lib.tpc_codec_decode_into(
+                    self._handle, data, size, dst, len(out), ctypes.byref(need), ctypes.byref(err)
+                )
                 del dst  # release the bytearray's export before it may be replaced
-                check(status, err)
-                n = out_len.value
-                if n <= len(out):
+                if status != _BUFFER_TOO_SMALL:
+                    check(status, err)
                     if len(out) <= _REUSE_UP_TO:
                         _local.out = out
-                    return parse_payloads(memoryview(out)[:n], count)
-                out = bytearray(n)
-            raise InternalError("tpc_decode_into: the decoded size did not settle")
+                    return parse_payloads(memoryview(out)[: need.value], count)
+                lib.tpc_buffer_free(ctypes.byref(err))  # filled for this status too
+                out = bytearray(need.value)
+            raise InternalError(
+                f"tpc_codec_decode_into still reported TPC_ERR_BUFFER_TOO_SMALL after "
+                f"{_DECODE_INTO_CALLS - 1} retries (the library promises at most two)"
+            )
         finally:
             self._leave()
 
@@ -431,7 +428,7 @@ class Codec(PayloadCodec):
 
 
 def version() -> str:
-    """The loaded library's version, e.g. ``"0.1.0"``."""
+    """The loaded library's version, e.g. ``"0.2.0"``."""
     raw: bytes = lib.tpc_version()
     return raw.decode("ascii")
 

@@ -31,8 +31,8 @@ class NullArgumentError(TpcError):
 
 
 class InvalidArgumentError(TpcError, ValueError):
-    """A bad option: unknown compression, key not 32 bytes, empty or duplicate key id, an
-    encryption key id that was never added, a size or level out of range."""
+    """A bad option: unknown compression, key not 32 bytes, duplicate key id, an encryption
+    key id that was never added, a size or level out of range."""
 
     status_code = 2
     status_name_default = "TPC_ERR_INVALID_ARGUMENT"
@@ -73,6 +73,16 @@ class DecryptFailedError(TpcError):
     status_name_default = "TPC_ERR_DECRYPT_FAILED"
 
 
+class BufferTooSmallError(TpcError):
+    """A caller's buffer was too small for a decoded result (``TPC_ERR_BUFFER_TOO_SMALL``).
+
+    The codec retries with the size the library reports, so this never escapes it; it exists
+    so that the status table is complete."""
+
+    status_code = 8
+    status_name_default = "TPC_ERR_BUFFER_TOO_SMALL"
+
+
 class InternalError(TpcError):
     """A caught panic or an operating-system failure inside the library: please report it."""
 
@@ -94,6 +104,7 @@ _BY_STATUS: dict[int, type[TpcError]] = {
         LimitExceededError,
         UnknownKeyError,
         DecryptFailedError,
+        BufferTooSmallError,
         InternalError,
     )
 }

@@ -16,7 +16,7 @@ from typing import Any, Final
 from ._errors import error_for
 
 #: The ABI this binding was written against (``TPC_ABI_VERSION`` of the header).
-ABI_VERSION: Final = 1
+ABI_VERSION: Final = 2
 
 LIBRARY_FILE: Final = "libtemporal_payload_codec.so"
 LIBRARY_ENV: Final = "TPC_LIBRARY_PATH"
@@ -44,31 +44,29 @@ _bytes_out = ctypes.c_void_p  # a ctypes char array over a caller's bytearray, o
 _size_out = ctypes.POINTER(ctypes.c_size_t)
 
 _SIGNATURES: Final[dict[str, tuple[list[Any], Any]]] = {
-    "tpc_encode": ([_bytes_in, ctypes.c_size_t, _buffer_p, _buffer_p], _status),
-    "tpc_decode": ([_bytes_in, ctypes.c_size_t, _buffer_p, _buffer_p], _status),
+    # The explicit tier: every codec, the default one included, is built (the default with no
+    # options); the simple tier's tpc_encode/tpc_decode are not needed.
+    "tpc_codec_builder_new": ([], _handle),
+    "tpc_codec_builder_set_compression": ([_handle, ctypes.c_uint32], _status),
+    "tpc_codec_builder_set_only_if_smaller": ([_handle, ctypes.c_uint32], _status),
+    "tpc_codec_builder_set_zlib_level": ([_handle, ctypes.c_uint32], _status),
+    "tpc_codec_builder_set_max_decoded_size": ([_handle, ctypes.c_size_t], _status),
+    "tpc_codec_builder_set_max_total_decoded_size": ([_handle, ctypes.c_size_t], _status),
+    # Key ids are bytes (pointer and length), the empty id included.
+    "tpc_codec_builder_add_key": ([_handle, _bytes_in, ctypes.c_size_t, _bytes_in, ctypes.c_size_t], _status),
+    "tpc_codec_builder_set_encryption_key_id": ([_handle, _bytes_in, ctypes.c_size_t], _status),
+    "tpc_codec_build": ([_handle, ctypes.POINTER(_handle), _buffer_p], _status),
+    "tpc_codec_builder_free": ([_handle], None),
     "tpc_codec_encode": ([_handle, _bytes_in, ctypes.c_size_t, _buffer_p, _buffer_p], _status),
     "tpc_codec_decode": ([_handle, _bytes_in, ctypes.c_size_t, _buffer_p, _buffer_p], _status),
-    "tpc_encode_payloads": ([_slices_in, ctypes.c_size_t, _buffer_p, _buffer_p], _status),
-    "tpc_decode_into": (
-        [_bytes_in, ctypes.c_size_t, _bytes_out, ctypes.c_size_t, _size_out, _buffer_p],
-        _status,
-    ),
+    "tpc_codec_free": ([_handle], None),
+    # The advanced tier.
     "tpc_codec_decode_into": (
         [_handle, _bytes_in, ctypes.c_size_t, _bytes_out, ctypes.c_size_t, _size_out, _buffer_p],
         _status,
     ),
-    "tpc_codec_encode_payloads": ([_handle, _slices_in, ctypes.c_size_t, _buffer_p, _buffer_p], _status),
-    "tpc_codec_builder_new": ([], _handle),
-    "tpc_codec_builder_set_max_decoded_size": ([_handle, ctypes.c_size_t], _status),
-    "tpc_codec_builder_set_max_total_decoded_size": ([_handle, ctypes.c_size_t], _status),
-    "tpc_codec_builder_set_compression": ([_handle, ctypes.c_uint32], _status),
-    "tpc_codec_builder_set_only_if_smaller": ([_handle, ctypes.c_uint32], _status),
-    "tpc_codec_builder_set_zlib_level": ([_handle, ctypes.c_uint32], _status),
-    "tpc_codec_builder_add_key": ([_handle, ctypes.c_char_p, _bytes_in, ctypes.c_size_t], _status),
-    "tpc_codec_builder_set_encryption_key": ([_handle, ctypes.c_char_p], _status),
-    "tpc_codec_build": ([_handle, ctypes.POINTER(_handle), _buffer_p], _status),
-    "tpc_codec_builder_free": ([_handle], None),
-    "tpc_codec_free": ([_handle], None),
+    "tpc_codec_encode_gather": ([_handle, _slices_in, ctypes.c_size_t, _buffer_p, _buffer_p], _status),
+    # Common.
     "tpc_buffer_free": ([_buffer_p], None),
     "tpc_status_str": ([ctypes.c_uint32], ctypes.c_char_p),
     "tpc_version": ([], ctypes.c_char_p),
@@ -105,7 +103,7 @@ def _load() -> tuple[ctypes.CDLL, Path]:
     if found != ABI_VERSION:
         raise ImportError(
             f"temporal_payload_codec: {path} implements ABI version {found}, this binding needs "
-            f"{ABI_VERSION}; install the binding that matches the library (or rebuild both)"
+            f"ABI version {ABI_VERSION}; install the binding that matches the library (or rebuild both)"
         )
     for name, (argtypes, restype) in _SIGNATURES.items():
         try:
