@@ -124,7 +124,7 @@ fn via_c_abi(codec: *const tpc_codec, encode: bool, input: &[u8]) {
     }
 }
 
-/// One encode through a workspace (`tpc_codec_encode_with`), as the Go and Java bindings
+/// One encode through a workspace (`tpc_workspace_encode`), as the Go and Java bindings
 /// make it: the view is read, nothing is freed.
 fn via_workspace(codec: *const tpc_codec, ws: *mut tpc_workspace, input: &[u8]) {
     let mut out = tpc_slice {
@@ -134,7 +134,7 @@ fn via_workspace(codec: *const tpc_codec, ws: *mut tpc_workspace, input: &[u8]) 
     // SAFETY: valid codec, workspace (used by this call only), input and out.
     unsafe {
         assert_eq!(
-            tpc_codec_encode_with(codec, ws, input.as_ptr(), input.len(), &mut out, ptr::null_mut()),
+            tpc_workspace_encode(ws, codec, input.as_ptr(), input.len(), &mut out, ptr::null_mut()),
             TPC_OK
         );
     }
@@ -257,13 +257,13 @@ fn snappy_tables() {
 
 fn encryption_table() {
     let key = [0x11u8; 32];
-    let id = c"bench";
+    let id = b"bench";
     let codec = build(|b| {
         // SAFETY: live builder, valid key and id.
         unsafe {
             tpc_codec_builder_set_compression(b, TPC_COMPRESSION_NONE);
-            tpc_codec_builder_add_key(b, id.as_ptr(), key.as_ptr(), key.len());
-            tpc_codec_builder_set_encryption_key(b, id.as_ptr());
+            tpc_codec_builder_add_key(b, id.as_ptr(), id.len(), key.as_ptr(), key.len());
+            tpc_codec_builder_set_encryption_key_id(b, id.as_ptr(), id.len());
         }
     });
     let cipher = Aes256Gcm::new_from_slice(&key).unwrap();

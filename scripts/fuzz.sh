@@ -3,8 +3,8 @@
 # on any crash, panic, broken invariant, leak, OOM or memory-limit violation:
 #
 #   decode  tpc_codec_decode, and tpc_codec_decode_into with the size-query-and-retry loop
-#   encode  tpc_codec_encode, the workspace forms (one tpc_workspace reused across inputs) and
-#           the scatter-gather tpc_codec_encode_payloads(_with), which must all agree
+#   encode  tpc_codec_encode, tpc_workspace_encode (one tpc_workspace reused across inputs) and
+#           the scatter-gather tpc_codec_encode_gather, which must all agree
 #   codec   the Rust API (what the codec server calls): decode(encode(x)) against decode(x)
 #
 # Usage: scripts/fuzz.sh [SECONDS]     (CI: scripts/fuzz.sh 30, so 90 s of fuzzing in all)

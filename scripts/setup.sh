@@ -12,7 +12,7 @@ command -v cargo >/dev/null || die "cargo is missing: install Rust (rustup) firs
 command -v go >/dev/null || die "go is missing: install Go 1.26 or later"
 command -v python3 >/dev/null || die "python3 is missing: install Python 3.11 or later"
 
-ensure_apt valgrind pkg-config
+ensure_apt valgrind pkg-config abigail-tools
 
 req=scripts/requirements-test.txt
 stamp=.venv/.requirements

@@ -70,6 +70,27 @@ while read -r name; do
     fi
 done <"$out/vec-names"
 
+# The bytes Temporal's Go encryption sample writes: an empty encryption-key-id (TPC_KEY_ID set
+# and empty is the empty id), zlib inside on its codec server.
+sample="$repo/tests/vectors/go-sample-encryption.json"
+sample_key=$(python3 - "$sample" "$out" <<'PY'
+import base64, json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["key_id"] == "", "the sample writes an empty key id"
+for c in doc["cases"]:
+    for field in ("plain", "encoded"):
+        open(f"{sys.argv[2]}/go-sample-{c['name']}.{field}", "wb").write(base64.b64decode(c[field]))
+print(doc["key_hex"])
+PY
+)
+for name in codec-server-zlib-then-encrypted worker-encrypted; do
+    v="$out/go-sample-$name"
+    check "Go encryption sample, $name: decode under the empty key id" bash -c \
+        "TPC_KEY_ID= TPC_KEY_HEX=$sample_key '$out/payload_tool_asan' decode '$v.encoded' | cmp - '$v.plain'"
+done
+check_error "Go encryption sample under another key id" "unknown key (6)" env TPC_KEY_ID=other \
+    TPC_KEY_HEX="$sample_key" "$out/payload_tool" decode "$out/go-sample-worker-encrypted.encoded"
+
 # Bad input: a clear status and message, also under the sanitizers.
 printf '\x0a\x05\x12' >"$out/truncated.bin"
 check_error "truncated input is malformed" "malformed input (3)" "$out/payload_tool_asan" decode "$out/truncated.bin"

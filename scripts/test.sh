@@ -14,6 +14,7 @@ STEPS=(
   "rust-format|cargo fmt --all -- --check"
   "rust-lint|cargo clippy --workspace --all-targets --locked -- -D warnings && python3 scripts/check-rust-version.py"
   "rust-tests|cargo test --workspace --locked"
+  "abi-guard|scripts/check-abi.sh && scripts/check-abi.sh --self-test"
   "python-lint|.venv/bin/ruff check . && .venv/bin/ruff format --check ."
   "c-example|scripts/test-c.sh"
   "go-binding|bindings/go/test.sh"

@@ -1023,7 +1023,7 @@ mod tests {
     #[test]
     fn encryption_key_must_exist_and_ids_be_unique() {
         let mut b = Codec::builder();
-        b.encryption_key("missing").unwrap();
+        b.encryption_key_id("missing");
         assert!(b.build().unwrap_err().message().contains("never added"));
         let mut b = Codec::builder();
         b.add_key("a", &[1; 32]).unwrap();
@@ -1038,7 +1038,7 @@ mod tests {
     fn debug_shows_ids_not_keys() {
         let mut b = Codec::builder();
         b.add_key("current", &[0x5a; 32]).unwrap();
-        b.encryption_key("current").unwrap();
+        b.encryption_key_id("current");
         let shown = format!("{:?}", b.build().unwrap());
         assert!(shown.contains("current"));
         assert!(!shown.contains("90"), "{shown}");

@@ -53,7 +53,7 @@ fn encrypting(compression: Compression, id: &str, key: &[u8; 32]) -> Codec {
     codec(|b| {
         b.compression(compression);
         b.add_key(id, key).unwrap();
-        b.encryption_key(id).unwrap();
+        b.encryption_key_id(id);
     })
 }
 
@@ -383,7 +383,7 @@ fn key_rotation_old_keys_decrypt_new_key_encrypts() {
     let rotated = codec(|b| {
         b.add_key("2025", &KEY_A).unwrap();
         b.add_key("2026", &KEY_B).unwrap();
-        b.encryption_key("2026").unwrap();
+        b.encryption_key_id("2026");
         b.compression(Compression::Zlib);
     });
     assert_eq!(rotated.decode(&old).unwrap(), input);

@@ -1,6 +1,6 @@
 //! The C ABI contract, exercised through the exported functions themselves.
 
-use std::ffi::{CStr, CString};
+use std::ffi::CStr;
 use std::ptr;
 use temporal_payload_codec::ffi::*;
 
@@ -66,6 +66,7 @@ fn status_numbers_are_the_contract() {
         (TPC_ERR_LIMIT_EXCEEDED, 5, "limit exceeded"),
         (TPC_ERR_UNKNOWN_KEY, 6, "unknown key"),
         (TPC_ERR_DECRYPT_FAILED, 7, "decryption failed"),
+        (TPC_ERR_BUFFER_TOO_SMALL, 8, "buffer too small"),
         (TPC_ERR_INTERNAL, 255, "internal error"),
         (1234, 1234, "unknown status"),
     ];
@@ -159,12 +160,12 @@ fn null_and_empty_inputs() {
 #[test]
 fn builder_errors_poison_the_build_with_a_message() {
     let mut err = empty();
-    let id = CString::new("k1").unwrap();
+    let id = b"k1";
     // SAFETY: valid builder and pointers; the builder is consumed by tpc_codec_build.
     unsafe {
         let b = tpc_codec_builder_new();
         assert_eq!(
-            tpc_codec_builder_add_key(b, id.as_ptr(), [0u8; 16].as_ptr(), 16),
+            tpc_codec_builder_add_key(b, id.as_ptr(), id.len(), [0u8; 16].as_ptr(), 16),
             TPC_ERR_INVALID_ARGUMENT
         );
         assert_eq!(tpc_codec_builder_set_compression(b, 9), TPC_ERR_INVALID_ARGUMENT);
@@ -178,23 +179,46 @@ fn builder_errors_poison_the_build_with_a_message() {
         );
 
         let b = tpc_codec_builder_new();
-        assert_eq!(tpc_codec_builder_set_encryption_key(b, id.as_ptr()), TPC_OK);
+        assert_eq!(
+            tpc_codec_builder_set_encryption_key_id(b, id.as_ptr(), id.len()),
+            TPC_OK
+        );
         assert_eq!(tpc_codec_build(b, &mut codec, &mut err), TPC_ERR_INVALID_ARGUMENT);
         assert!(message(&mut err).contains("never added"));
 
+        // A NULL id or key with a non-zero length is a NULL argument; an id added twice (here
+        // the empty one, which is valid) is refused.
         let b = tpc_codec_builder_new();
         assert_eq!(
-            tpc_codec_builder_add_key(b, ptr::null(), [0u8; 32].as_ptr(), 32),
+            tpc_codec_builder_add_key(b, ptr::null(), 2, [0u8; 32].as_ptr(), 32),
             TPC_ERR_NULL_ARGUMENT
         );
         tpc_codec_builder_free(b);
-
         let b = tpc_codec_builder_new();
-        let bad_utf8 = [0xffu8, 0];
         assert_eq!(
-            tpc_codec_builder_add_key(b, bad_utf8.as_ptr().cast(), [0u8; 32].as_ptr(), 32),
+            tpc_codec_builder_add_key(b, id.as_ptr(), id.len(), ptr::null(), 32),
+            TPC_ERR_NULL_ARGUMENT
+        );
+        tpc_codec_builder_free(b);
+        let b = tpc_codec_builder_new();
+        assert_eq!(
+            tpc_codec_builder_set_encryption_key_id(b, ptr::null(), 1),
+            TPC_ERR_NULL_ARGUMENT
+        );
+        tpc_codec_builder_free(b);
+        let b = tpc_codec_builder_new();
+        assert_eq!(
+            tpc_codec_builder_add_key(b, ptr::null(), 0, [0u8; 32].as_ptr(), 32),
+            TPC_OK
+        );
+        assert_eq!(
+            tpc_codec_builder_add_key(b, b"".as_ptr(), 0, [1u8; 32].as_ptr(), 32),
             TPC_ERR_INVALID_ARGUMENT
         );
+        assert_eq!(tpc_codec_build(b, &mut codec, &mut err), TPC_ERR_INVALID_ARGUMENT);
+        assert!(message(&mut err).contains("key id \"\" was added twice"));
+
+        let b = tpc_codec_builder_new();
         assert_eq!(
             tpc_codec_builder_set_only_if_smaller(b, 2),
             TPC_ERR_INVALID_ARGUMENT
@@ -215,17 +239,20 @@ fn builder_errors_poison_the_build_with_a_message() {
 #[test]
 fn a_configured_codec_encrypts_and_limits() {
     let mut err = empty();
-    let id = CString::new("prod-2026").unwrap();
+    let id = b"prod-2026";
     let key = [0x42u8; 32];
     // SAFETY: valid builder, codec and buffers throughout.
     unsafe {
         let b = tpc_codec_builder_new();
         assert_eq!(tpc_codec_builder_set_compression(b, TPC_COMPRESSION_ZLIB), TPC_OK);
         assert_eq!(
-            tpc_codec_builder_add_key(b, id.as_ptr(), key.as_ptr(), key.len()),
+            tpc_codec_builder_add_key(b, id.as_ptr(), id.len(), key.as_ptr(), key.len()),
             TPC_OK
         );
-        assert_eq!(tpc_codec_builder_set_encryption_key(b, id.as_ptr()), TPC_OK);
+        assert_eq!(
+            tpc_codec_builder_set_encryption_key_id(b, id.as_ptr(), id.len()),
+            TPC_OK
+        );
         assert_eq!(tpc_codec_builder_set_max_decoded_size(b, 100), TPC_OK);
         let mut codec: *mut tpc_codec = ptr::null_mut();
         assert_eq!(tpc_codec_build(b, &mut codec, &mut err), TPC_OK);
@@ -307,7 +334,7 @@ fn a_configured_codec_encrypts_and_limits() {
 /// Builds a codec through the C builder: `compression`, and AES-256-GCM with a fixed key when
 /// `encrypt` is set.
 fn c_codec(compression: u32, encrypt: bool) -> *mut tpc_codec {
-    let id = CString::new("k").unwrap();
+    let id = b"k";
     let key = [0x5au8; 32];
     let mut codec: *mut tpc_codec = ptr::null_mut();
     // SAFETY: a fresh builder, consumed by build; valid id and key.
@@ -316,10 +343,13 @@ fn c_codec(compression: u32, encrypt: bool) -> *mut tpc_codec {
         assert_eq!(tpc_codec_builder_set_compression(b, compression), TPC_OK);
         if encrypt {
             assert_eq!(
-                tpc_codec_builder_add_key(b, id.as_ptr(), key.as_ptr(), key.len()),
+                tpc_codec_builder_add_key(b, id.as_ptr(), id.len(), key.as_ptr(), key.len()),
                 TPC_OK
             );
-            assert_eq!(tpc_codec_builder_set_encryption_key(b, id.as_ptr()), TPC_OK);
+            assert_eq!(
+                tpc_codec_builder_set_encryption_key_id(b, id.as_ptr(), id.len()),
+                TPC_OK
+            );
         }
         assert_eq!(tpc_codec_build(b, &mut codec, ptr::null_mut()), TPC_OK);
     }
@@ -366,17 +396,22 @@ fn decode_into_loop(codec: *const tpc_codec, input: &[u8]) -> Result<(Vec<u8>, u
             };
             tpc_codec_decode_into(codec, input.as_ptr(), input.len(), p, dst.len(), &mut n, &mut err)
         };
+        if st == TPC_ERR_BUFFER_TOO_SMALL {
+            let text = message(&mut err);
+            assert!(text.contains(&format!("needs {n} bytes")), "{text}");
+            assert!(n > dst.len(), "the size needed is more than was given");
+            // Filled with a pattern, not zeroes, to show prior contents do not matter.
+            dst = vec![0xa5; n];
+            continue;
+        }
         if st != TPC_OK {
             assert!(!message(&mut err).is_empty(), "a failure comes with a message");
             return Err(st);
         }
         assert!(err.data.is_null(), "err untouched on success");
-        if n <= dst.len() || (n == 0 && calls == 1) {
-            dst.truncate(n);
-            return Ok((dst, calls));
-        }
-        // Filled with a pattern, not zeroes, to show prior contents do not matter.
-        dst = vec![0xa5; n];
+        assert!(n <= dst.len());
+        dst.truncate(n);
+        return Ok((dst, calls));
     }
     panic!("tpc_codec_decode_into did not settle within 4 calls");
 }
@@ -458,28 +493,17 @@ fn decode_into_too_small_exact_and_roomy_buffers() {
                 ptr::null_mut(),
             )
         };
-        assert_eq!(st, TPC_OK, "too small is not an error: the size comes back");
-        assert_eq!(n, input.len(), "cap {cap}");
+        let expected = if cap < input.len() {
+            TPC_ERR_BUFFER_TOO_SMALL
+        } else {
+            TPC_OK
+        };
+        assert_eq!(st, expected, "cap {cap}: too small is its own status");
+        assert_eq!(n, input.len(), "cap {cap}: the size (needed) comes back");
         if cap >= n {
             assert_eq!(&dst[..n], &input[..]);
         }
     }
-    // The default-codec variant.
-    let mut dst = vec![0u8; input.len()];
-    let mut n = 0;
-    // SAFETY: as above.
-    let st = unsafe {
-        tpc_decode_into(
-            encoded.as_ptr(),
-            encoded.len(),
-            dst.as_mut_ptr(),
-            dst.len(),
-            &mut n,
-            ptr::null_mut(),
-        )
-    };
-    assert_eq!((st, n), (TPC_OK, input.len()));
-    assert_eq!(dst, input);
     // SAFETY: built above, no longer used.
     unsafe { tpc_codec_free(codec) };
 }
@@ -577,8 +601,7 @@ fn decode_into_refuses_what_decode_refuses() {
     }
 }
 
-/// Calls `tpc_codec_encode_payloads` (or `tpc_encode_payloads` when `codec` is NULL) on
-/// `parts`, returning the output or the status and message.
+/// Calls `tpc_codec_encode_gather` on `parts`, returning the output or the status and message.
 fn encode_parts(codec: *const tpc_codec, parts: &[tpc_slice]) -> Result<Vec<u8>, (tpc_status, String)> {
     let (mut out, mut err) = (empty(), empty());
     let array = if parts.is_empty() {
@@ -586,14 +609,8 @@ fn encode_parts(codec: *const tpc_codec, parts: &[tpc_slice]) -> Result<Vec<u8>,
     } else {
         parts.as_ptr()
     };
-    // SAFETY: valid codec (or NULL for the default function), slices and buffers.
-    let st = unsafe {
-        if codec.is_null() {
-            tpc_encode_payloads(array, parts.len(), &mut out, &mut err)
-        } else {
-            tpc_codec_encode_payloads(codec, array, parts.len(), &mut out, &mut err)
-        }
-    };
+    // SAFETY: valid codec (or NULL, refused), slices and buffers.
+    let st = unsafe { tpc_codec_encode_gather(codec, array, parts.len(), &mut out, &mut err) };
     if st != TPC_OK {
         assert!(out.data.is_null(), "out is written only on success");
         return Err((st, message(&mut err)));
@@ -618,7 +635,7 @@ fn slices_of(framed: &[u8]) -> Vec<tpc_slice> {
 }
 
 #[test]
-fn encode_payloads_gives_what_encode_gives_for_the_framed_batch() {
+fn encode_gather_gives_what_encode_gives_for_the_framed_batch() {
     let plain = sample();
     let big = [
         &[0x0a, 0xcd, 0x02][..],
@@ -666,7 +683,18 @@ fn encode_payloads_gives_what_encode_gives_for_the_framed_batch() {
             }
         }
     }
-    // The default function is the default codec's.
+    // A codec built with no options is the default codec: the same bytes as tpc_encode.
+    let default = {
+        let mut codec: *mut tpc_codec = ptr::null_mut();
+        // SAFETY: a fresh builder, consumed by build.
+        unsafe {
+            assert_eq!(
+                tpc_codec_build(tpc_codec_builder_new(), &mut codec, ptr::null_mut()),
+                TPC_OK
+            )
+        };
+        codec
+    };
     for input in [&plain[..], &batch[..], &[][..]] {
         let mut expected = empty();
         // SAFETY: valid input and buffer.
@@ -677,7 +705,7 @@ fn encode_payloads_gives_what_encode_gives_for_the_framed_batch() {
             );
         }
         assert_eq!(
-            encode_parts(ptr::null(), &slices_of(input)).unwrap(),
+            encode_parts(default, &slices_of(input)).unwrap(),
             bytes(&expected)
         );
         // SAFETY: filled by the library.
@@ -687,40 +715,40 @@ fn encode_payloads_gives_what_encode_gives_for_the_framed_batch() {
         // SAFETY: built above, no longer used.
         unsafe { tpc_codec_free(codec) };
     }
+    // SAFETY: built above, no longer used.
+    unsafe { tpc_codec_free(default) };
 }
 
 #[test]
-fn encode_payloads_null_and_malformed_parts() {
+fn encode_gather_null_and_malformed_parts() {
     let codec = c_codec(TPC_COMPRESSION_SNAPPY, false);
     let plain = sample();
     let good = slices_of(&plain)[0];
     let (mut out, mut err) = (empty(), empty());
     // SAFETY: exercising the documented NULL handling.
     unsafe {
-        // NULL array with count 0: an empty batch, for both functions.
+        // NULL array with count 0: an empty batch.
         assert_eq!(
-            tpc_codec_encode_payloads(codec, ptr::null(), 0, &mut out, &mut err),
+            tpc_codec_encode_gather(codec, ptr::null(), 0, &mut out, &mut err),
             TPC_OK
         );
         assert!(out.data.is_null() && out.len == 0);
-        assert_eq!(tpc_encode_payloads(ptr::null(), 0, &mut out, &mut err), TPC_OK);
-        assert!(out.data.is_null() && out.len == 0);
         assert_eq!(
-            tpc_codec_encode_payloads(codec, ptr::null(), 2, &mut out, &mut err),
+            tpc_codec_encode_gather(codec, ptr::null(), 2, &mut out, &mut err),
             TPC_ERR_NULL_ARGUMENT
         );
         assert!(message(&mut err).contains("NULL"));
         assert_eq!(
-            tpc_encode_payloads(ptr::null(), 1, &mut out, ptr::null_mut()),
+            tpc_codec_encode_gather(codec, ptr::null(), 1, &mut out, ptr::null_mut()),
             TPC_ERR_NULL_ARGUMENT
         );
         assert_eq!(
-            tpc_codec_encode_payloads(codec, &good, 1, ptr::null_mut(), &mut err),
+            tpc_codec_encode_gather(codec, &good, 1, ptr::null_mut(), &mut err),
             TPC_ERR_NULL_ARGUMENT
         );
         assert!(message(&mut err).contains("out"));
         assert_eq!(
-            tpc_codec_encode_payloads(ptr::null(), &good, 1, &mut out, &mut err),
+            tpc_codec_encode_gather(ptr::null(), &good, 1, &mut out, &mut err),
             TPC_ERR_NULL_ARGUMENT
         );
         assert!(message(&mut err).contains("codec"));
@@ -741,11 +769,9 @@ fn encode_payloads_null_and_malformed_parts() {
             data: bad.as_ptr(),
             len: bad.len(),
         };
-        for codec in [codec.cast_const(), ptr::null()] {
-            let (status, text) = encode_parts(codec, &[good, bad_slice, good]).unwrap_err();
-            assert_eq!(status, TPC_ERR_MALFORMED_INPUT);
-            assert!(text.starts_with("payload 1: "), "{text}");
-        }
+        let (status, text) = encode_parts(codec, &[good, bad_slice, good]).unwrap_err();
+        assert_eq!(status, TPC_ERR_MALFORMED_INPUT);
+        assert!(text.starts_with("payload 1: "), "{text}");
         let mut framed = plain.clone();
         framed.extend([0x0a, bad.len() as u8]);
         framed.extend(bad);
@@ -784,37 +810,15 @@ fn take_view(
     Ok(unsafe { std::slice::from_raw_parts(out.data, out.len) }.to_vec())
 }
 
-/// Encodes through `tpc_codec_encode_with` (or `tpc_encode_with` for a NULL codec).
+/// Encodes through `tpc_workspace_encode`.
 fn encode_with(
     codec: *const tpc_codec,
     ws: *mut tpc_workspace,
     input: &[u8],
 ) -> Result<Vec<u8>, (tpc_status, String)> {
-    // SAFETY: a live codec (or NULL), a live workspace used by this call only, valid input.
-    take_view(|out, err| unsafe {
-        if codec.is_null() {
-            tpc_encode_with(ws, input.as_ptr(), input.len(), out, err)
-        } else {
-            tpc_codec_encode_with(codec, ws, input.as_ptr(), input.len(), out, err)
-        }
-    })
-}
-
-/// Scatter-gather encodes through `tpc_codec_encode_payloads_with` (or the default codec's
-/// function for a NULL codec).
-fn encode_parts_with(
-    codec: *const tpc_codec,
-    ws: *mut tpc_workspace,
-    parts: &[tpc_slice],
-) -> Result<Vec<u8>, (tpc_status, String)> {
-    // SAFETY: a live codec (or NULL), a live workspace used by this call only, valid slices.
-    take_view(|out, err| unsafe {
-        if codec.is_null() {
-            tpc_encode_payloads_with(ws, parts.as_ptr(), parts.len(), out, err)
-        } else {
-            tpc_codec_encode_payloads_with(codec, ws, parts.as_ptr(), parts.len(), out, err)
-        }
-    })
+    // SAFETY: a live codec (or NULL, refused), a live workspace (or NULL, refused) used by
+    // this call only, valid input.
+    take_view(|out, err| unsafe { tpc_workspace_encode(ws, codec, input.as_ptr(), input.len(), out, err) })
 }
 
 fn zlib_codec(level: u32) -> *mut tpc_codec {
@@ -868,21 +872,7 @@ fn one_workspace_gives_what_encode_gives_across_calls_and_codecs() {
         for batch in &batches {
             let expected = c_call(tpc_codec_encode, codec, batch).unwrap();
             assert_eq!(encode_with(codec, ws, batch).unwrap(), expected);
-            assert_eq!(encode_parts_with(codec, ws, &slices_of(batch)).unwrap(), expected);
         }
-    }
-    for batch in &batches {
-        let (mut out, mut err) = (empty(), empty());
-        // SAFETY: valid input and buffers.
-        let st = unsafe { tpc_encode(batch.as_ptr(), batch.len(), &mut out, &mut err) };
-        assert_eq!(st, TPC_OK);
-        assert_eq!(encode_with(ptr::null(), ws, batch).unwrap(), bytes(&out));
-        assert_eq!(
-            encode_parts_with(ptr::null(), ws, &slices_of(batch)).unwrap(),
-            bytes(&out)
-        );
-        // SAFETY: filled by the library.
-        unsafe { tpc_buffer_free(&mut out) };
     }
     // SAFETY: live workspace, not in use.
     let held = unsafe { tpc_workspace_capacity(ws) };
@@ -908,35 +898,15 @@ fn encode_with_errors_leave_the_workspace_usable() {
     assert_eq!((st, msg.as_str()), (TPC_ERR_NULL_ARGUMENT, "workspace is NULL"));
     let mut err = empty();
     // SAFETY: NULL `out` is refused before anything is read or written.
-    let st = unsafe { tpc_encode_with(ws, ptr::null(), 0, ptr::null_mut(), &mut err) };
+    let st = unsafe { tpc_workspace_encode(ws, codec, ptr::null(), 0, ptr::null_mut(), &mut err) };
     assert_eq!(
         (st, message(&mut err).as_str()),
         (TPC_ERR_NULL_ARGUMENT, "out is NULL")
     );
-    // SAFETY: as above; a NULL codec with a workspace.
-    let st = unsafe { tpc_codec_encode_with(ptr::null(), ws, ptr::null(), 0, ptr::null_mut(), &mut err) };
-    assert_eq!(
-        (st, message(&mut err).as_str()),
-        (TPC_ERR_NULL_ARGUMENT, "codec is NULL")
-    );
-    let (st, msg) = encode_parts_with(
-        codec,
-        ws,
-        &[tpc_slice {
-            data: ptr::null(),
-            len: 3,
-        }],
-    )
-    .unwrap_err();
-    assert_eq!(
-        (st, msg.as_str()),
-        (
-            TPC_ERR_NULL_ARGUMENT,
-            "payload 0: data pointer with a non-zero length is NULL"
-        )
-    );
-    let (st, msg) = encode_parts_with(codec, ptr::null_mut(), &[]).unwrap_err();
-    assert_eq!((st, msg.as_str()), (TPC_ERR_NULL_ARGUMENT, "workspace is NULL"));
+    let (st, msg) = encode_with(ptr::null(), ws, &sample()).unwrap_err();
+    assert_eq!((st, msg.as_str()), (TPC_ERR_NULL_ARGUMENT, "codec is NULL"));
+    let (st, msg) = encode_with(codec, ws, &[0x0a, 0x05]).unwrap_err();
+    assert_eq!(st, TPC_ERR_MALFORMED_INPUT, "{msg}");
     // Still usable, and encrypting (fresh nonces): it must decode back.
     let encoded = encode_with(codec, ws, &sample()).unwrap();
     assert_eq!(c_call(tpc_codec_decode, codec, &encoded).unwrap(), sample());
@@ -945,4 +915,44 @@ fn encode_with_errors_leave_the_workspace_usable() {
         tpc_codec_free(codec);
         tpc_workspace_free(ws);
     }
+}
+
+#[test]
+fn the_empty_key_id_is_an_id() {
+    // Temporal's Go encryption sample writes `encryption-key-id: ""`: an id given as (NULL, 0)
+    // or as an empty string encrypts and decrypts, and the payload says so.
+    let key = [0x17u8; 32];
+    let mut codec: *mut tpc_codec = ptr::null_mut();
+    let mut err = empty();
+    // SAFETY: a fresh builder, consumed by build; valid key.
+    unsafe {
+        let b = tpc_codec_builder_new();
+        assert_eq!(
+            tpc_codec_builder_add_key(b, b"".as_ptr(), 0, key.as_ptr(), key.len()),
+            TPC_OK
+        );
+        assert_eq!(tpc_codec_builder_set_encryption_key_id(b, ptr::null(), 0), TPC_OK);
+        assert_eq!(tpc_codec_build(b, &mut codec, &mut err), TPC_OK);
+    }
+    let encoded = c_call(tpc_codec_encode, codec, &sample()).unwrap();
+    let empty_id = b"\x0a\x15\x0a\x11encryption-key-id\x12\x00";
+    assert!(
+        encoded.windows(empty_id.len()).any(|w| w == empty_id),
+        "{encoded:?}"
+    );
+    assert_eq!(c_call(tpc_codec_decode, codec, &encoded).unwrap(), sample());
+    // SAFETY: built above, no longer used.
+    unsafe { tpc_codec_free(codec) };
+}
+
+#[test]
+fn the_soname_and_the_header_carry_one_abi_version() {
+    let build = include_str!("../build.rs");
+    assert!(
+        build.contains(&format!("const ABI_VERSION: u32 = {TPC_ABI_VERSION};")),
+        "build.rs's SONAME version must equal TPC_ABI_VERSION ({TPC_ABI_VERSION})"
+    );
+    let header = include_str!("../include/temporal_payload_codec.h");
+    assert!(header.contains(&format!("#define TPC_ABI_VERSION {TPC_ABI_VERSION}\n")));
+    assert!(header.contains(&format!("libtemporal_payload_codec.so.{TPC_ABI_VERSION}")));
 }

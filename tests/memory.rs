@@ -300,7 +300,9 @@ fn a_million_empty_payloads_cost_no_more_than_their_bytes() {
 #[test]
 fn a_mixed_batch_is_bounded_by_its_limit() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let codec = small_limits(|b| b.encryption_key("k").unwrap());
+    let codec = small_limits(|b| {
+        b.encryption_key_id("k");
+    });
     let plain = payload(b"json/plain", &noise(300 * KIB, 2));
     let mut honest = Vec::new();
     for compression in [
@@ -311,7 +313,7 @@ fn a_mixed_batch_is_bounded_by_its_limit() {
     ] {
         let c = small_limits(|b| {
             b.compression(compression);
-            b.encryption_key("k").unwrap();
+            b.encryption_key_id("k");
         });
         honest.push(c.encode(&payloads([&plain])).unwrap());
     }

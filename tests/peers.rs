@@ -70,7 +70,7 @@ fn standard_implementations_decode_our_output() {
         b.compression(compression);
         if encrypt {
             b.add_key("ours", &hex(&key_hex)).unwrap();
-            b.encryption_key("ours").unwrap();
+            b.encryption_key_id("ours");
         }
         let encoded = b.build().unwrap().encode(&plain).unwrap();
         cases.push(json!({"kind": kind, "key_hex": key_hex, "encoded": b64(&encoded)}));

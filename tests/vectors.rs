@@ -56,7 +56,10 @@ fn decode_reads_the_reference_and_the_raw_dialect() {
 /// when its codec server compresses.
 #[test]
 fn decode_reads_the_go_encryption_samples_bytes() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/go-sample-encryption.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/vectors/go-sample-encryption.json"
+    );
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let id = doc["key_id"].as_str().unwrap();
     assert_eq!(id, "", "the sample's codec server writes an empty key id");

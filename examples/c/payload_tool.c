@@ -68,9 +68,11 @@ static int build_codec(tpc_codec **codec) {
             }
             key[i] = (uint8_t)(hi * 16 + lo);
         }
-        if (!key_id || !*key_id) key_id = "demo-key";
-        (void)tpc_codec_builder_add_key(b, key_id, key, sizeof key);
-        (void)tpc_codec_builder_set_encryption_key(b, key_id);
+        /* Key ids are bytes; unset means the demo's id. An empty TPC_KEY_ID is the empty id,
+           which Temporal's Go encryption sample writes. */
+        if (!key_id) key_id = "demo-key";
+        (void)tpc_codec_builder_add_key(b, (const uint8_t *)key_id, strlen(key_id), key, sizeof key);
+        (void)tpc_codec_builder_set_encryption_key_id(b, (const uint8_t *)key_id, strlen(key_id));
         memset(key, 0, sizeof key);
     }
     status = tpc_codec_build(b, codec, &err); /* consumes b, also on failure */
@@ -254,7 +256,7 @@ int main(int argc, char **argv) {
             tpc_workspace *ws = tpc_workspace_new();
             tpc_slice again = {NULL, 0};
             for (int i = 0; i < 3 && status == TPC_OK; i++) {
-                status = tpc_codec_encode_with(codec, ws, input, len, &again, &err);
+                status = tpc_workspace_encode(ws, codec, input, len, &again, &err);
             }
             if (status != TPC_OK) {
                 rc = report("encode with a workspace", status, &err);

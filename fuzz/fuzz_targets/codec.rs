@@ -25,7 +25,7 @@ fn codec(selector: u8) -> Codec {
     b.max_total_decoded_size(MAX_TOTAL_DECODED_SIZE).unwrap();
     if selector & 8 != 0 {
         b.add_key("fuzz-key", &KEY).unwrap();
-        b.encryption_key("fuzz-key").unwrap();
+        b.encryption_key_id("fuzz-key");
     }
     b.build().unwrap()
 }

@@ -220,8 +220,8 @@ pub fn codec(config: &Config) -> Handle {
 
 fn build(bits: u8) -> *mut tpc_codec {
     let b = tpc_codec_builder_new();
-    // SAFETY: `b` is live until tpc_codec_build consumes it; the key id is NUL-terminated and
-    // the key 32 readable bytes.
+    // SAFETY: `b` is live until tpc_codec_build consumes it; the key id and the key are
+    // readable for their lengths.
     unsafe {
         ok(tpc_codec_builder_set_compression(b, u32::from(bits & 3)));
         ok(tpc_codec_builder_set_only_if_smaller(b, u32::from(bits & 4 != 0)));
@@ -231,13 +231,15 @@ fn build(bits: u8) -> *mut tpc_codec {
             MAX_TOTAL_DECODED_SIZE,
         ));
         if bits & 8 != 0 {
+            let id = b"fuzz-key";
             ok(tpc_codec_builder_add_key(
                 b,
-                c"fuzz-key".as_ptr(),
+                id.as_ptr(),
+                id.len(),
                 KEY.as_ptr(),
                 KEY.len(),
             ));
-            ok(tpc_codec_builder_set_encryption_key(b, c"fuzz-key".as_ptr()));
+            ok(tpc_codec_builder_set_encryption_key_id(b, id.as_ptr(), id.len()));
         }
         let mut codec = ptr::null_mut();
         ok(tpc_codec_build(b, &mut codec, ptr::null_mut()));
@@ -357,8 +359,8 @@ pub fn slices<'a>(parts: &[&'a [u8]], null_empty: bool) -> Slices<'a> {
 
 pub fn encode_payloads(codec: Handle, parts: &Slices, budget: usize) -> (Outcome, usize) {
     // SAFETY: a live codec; `parts` are readable slices of live bytes; out/err writable.
-    buffer_call("tpc_codec_encode_payloads", budget, |out, err| unsafe {
-        tpc_codec_encode_payloads(codec.0, parts.list.as_ptr(), parts.list.len(), out, err)
+    buffer_call("tpc_codec_encode_gather", budget, |out, err| unsafe {
+        tpc_codec_encode_gather(codec.0, parts.list.as_ptr(), parts.list.len(), out, err)
     })
 }
 
@@ -390,7 +392,15 @@ pub fn decode_into_once(
         )
     });
     let outcome = match status {
-        TPC_OK => Ok(n),
+        TPC_OK => {
+            assert!(n <= dst.len(), "TPC_OK with {n} bytes for a buffer of {}", dst.len());
+            Ok(n)
+        }
+        TPC_ERR_BUFFER_TOO_SMALL => {
+            assert!(n > dst.len(), "BUFFER_TOO_SMALL asking for {n} bytes with {}", dst.len());
+            drop(failure(TPC_ERR_BUFFER_TOO_SMALL, err));
+            Ok(n)
+        }
         s => Err(failure(s, err)),
     };
     (outcome, peak)
@@ -410,21 +420,12 @@ impl Workspace {
         unsafe { tpc_workspace_capacity(self.0) }
     }
 
-    /// `tpc_codec_encode_with`; the view is copied out once the meter has stopped.
+    /// `tpc_workspace_encode`; the view is copied out once the meter has stopped.
     pub fn encode(&mut self, codec: Handle, input: &[u8], budget: usize) -> (Outcome, usize) {
         let ws = self.0;
         // SAFETY: a live codec and workspace, used by this call only; `input` readable.
-        self.view_call("tpc_codec_encode_with", budget, |view, err| unsafe {
-            tpc_codec_encode_with(codec.0, ws, at(input), input.len(), view, err)
-        })
-    }
-
-    /// `tpc_codec_encode_payloads_with`.
-    pub fn encode_payloads(&mut self, codec: Handle, parts: &Slices, budget: usize) -> (Outcome, usize) {
-        let ws = self.0;
-        // SAFETY: as for `encode`; `parts` are readable slices of live bytes.
-        self.view_call("tpc_codec_encode_payloads_with", budget, |view, err| unsafe {
-            tpc_codec_encode_payloads_with(codec.0, ws, parts.list.as_ptr(), parts.list.len(), view, err)
+        self.view_call("tpc_workspace_encode", budget, |view, err| unsafe {
+            tpc_workspace_encode(ws, codec.0, at(input), input.len(), view, err)
         })
     }
 

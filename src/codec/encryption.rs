@@ -154,7 +154,7 @@ mod tests {
 
     #[test]
     fn seal_open_and_tamper() {
-        let key = Key::new("k", &[7u8; 32]).unwrap();
+        let key = Key::new(b"k", &[7u8; 32]).unwrap();
         let mut sealed = Vec::new();
         key.seal(&[1u8; 12], b"secret payload", &mut sealed);
         assert_eq!(sealed.len(), 12 + 14 + 16);
