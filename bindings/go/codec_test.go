@@ -93,7 +93,7 @@ func TestDataConverterRoundTrip(t *testing.T) {
 	configs := map[string]func(t *testing.T) *Codec{
 		"default":          func(*testing.T) *Codec { return Default() },
 		"zlib":             func(t *testing.T) *Codec { return mustNew(t, WithCompression(CompressionZlib)) },
-		"snappy+encrypted": func(t *testing.T) *Codec { return mustNew(t, WithKey("k1", key32(1)), WithEncryptionKey("k1")) },
+		"snappy+encrypted": func(t *testing.T) *Codec { return mustNew(t, WithKey("k1", key32(1)), WithEncryptionKeyID("k1")) },
 	}
 	wantEncoding := map[string]string{"default": "binary/snappy", "zlib": "binary/zlib", "snappy+encrypted": "binary/encrypted"}
 	for name, mk := range configs {
@@ -438,7 +438,7 @@ func TestGoEncryptionSampleLayout(t *testing.T) {
 	sampleKey := []byte("test-key-test-key-test-key-test!")
 	sample := sampleEncryptionCodec{keyID: "test", key: sampleKey}
 	sdkZlib := converter.NewZlibCodec(converter.ZlibCodecOptions{AlwaysEncode: true})
-	ours := mustNew(t, WithKey("test", sampleKey), WithEncryptionKey("test"), WithCompression(CompressionZlib))
+	ours := mustNew(t, WithKey("test", sampleKey), WithEncryptionKeyID("test"), WithCompression(CompressionZlib))
 	in := testBatch(t)
 
 	// The sample with compression: NewCodecDataConverter(dc, encryption, zlib) applies zlib first.
@@ -508,8 +508,8 @@ func TestGoEncryptionSampleLayout(t *testing.T) {
 }
 
 func TestKeyRotationAndNoCompression(t *testing.T) {
-	old := mustNew(t, WithKey("2025", key32(1)), WithEncryptionKey("2025"), WithCompression(CompressionNone))
-	rotated := mustNew(t, WithKey("2026", key32(2)), WithKey("2025", key32(1)), WithEncryptionKey("2026"))
+	old := mustNew(t, WithKey("2025", key32(1)), WithEncryptionKeyID("2025"), WithCompression(CompressionNone))
+	rotated := mustNew(t, WithKey("2026", key32(2)), WithKey("2025", key32(1)), WithEncryptionKeyID("2026"))
 	in := testBatch(t)
 	oldWritten, err := old.Encode(in)
 	if err != nil {
@@ -573,7 +573,7 @@ func TestLossless(t *testing.T) {
 		ExternalPayloads: []*commonpb.Payload_ExternalPayloadDetails{{SizeBytes: 12345}},
 	}
 	p.ProtoReflect().SetUnknown(protowire.AppendBytes(protowire.AppendTag(nil, 99, protowire.BytesType), []byte("future")))
-	codec := mustNew(t, WithKey("k", key32(3)), WithEncryptionKey("k"))
+	codec := mustNew(t, WithKey("k", key32(3)), WithEncryptionKeyID("k"))
 	enc, err := codec.Encode([]*commonpb.Payload{p})
 	if err != nil {
 		t.Fatal(err)
@@ -602,7 +602,7 @@ func TestEmptyBatch(t *testing.T) {
 }
 
 func TestWorkflowInTestSuite(t *testing.T) {
-	codec := &countingCodec{inner: mustNew(t, WithKey("wf", key32(9)), WithEncryptionKey("wf"))}
+	codec := &countingCodec{inner: mustNew(t, WithKey("wf", key32(9)), WithEncryptionKeyID("wf"))}
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	env.SetDataConverter(converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), codec))
@@ -675,7 +675,7 @@ func (c *countingCodec) sawPlain() bool     { c.mu.Lock(); defer c.mu.Unlock(); 
 func TestConcurrentGoroutines(t *testing.T) {
 	for name, codec := range map[string]*Codec{
 		"default":   Default(),
-		"encrypted": mustNew(t, WithKey("k", key32(5)), WithEncryptionKey("k"), WithCompression(CompressionZlib)),
+		"encrypted": mustNew(t, WithKey("k", key32(5)), WithEncryptionKeyID("k"), WithCompression(CompressionZlib)),
 	} {
 		t.Run(name, func(t *testing.T) {
 			const goroutines, rounds = 64, 20
@@ -747,7 +747,7 @@ func TestClose(t *testing.T) {
 	}
 
 	// Close while other goroutines encode: calls either finish or report ErrClosed, never crash.
-	c2, err := New(WithKey("k", key32(7)), WithEncryptionKey("k"))
+	c2, err := New(WithKey("k", key32(7)), WithEncryptionKeyID("k"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -776,7 +776,7 @@ func TestCleanupSafetyNet(t *testing.T) {
 	in := testBatch(t)
 	before := freedByCleanup.Load()
 	for i := 0; i < 50; i++ {
-		c, err := New(WithKey("k", key32(byte(i))), WithEncryptionKey("k"))
+		c, err := New(WithKey("k", key32(byte(i))), WithEncryptionKeyID("k"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -811,18 +811,28 @@ func TestCleanupSafetyNet(t *testing.T) {
 }
 
 func TestCheckABI(t *testing.T) {
+	if ABIVersion != 2 {
+		t.Fatalf("ABIVersion %d, want 2", ABIVersion)
+	}
 	if err := checkABI(ABIVersion, ABIVersion); err != nil {
 		t.Fatal(err)
 	}
-	err := checkABI(ABIVersion+1, ABIVersion)
-	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("ABI %d", ABIVersion+1)) {
-		t.Fatalf("library mismatch not reported clearly: %v", err)
+	// The refusal names both versions: the library's and the one this package expects.
+	err := checkABI(1, ABIVersion)
+	if err == nil || !strings.Contains(err.Error(), "implements ABI 1") ||
+		!strings.Contains(err.Error(), fmt.Sprintf("expects ABI %d", ABIVersion)) {
+		t.Fatalf("library mismatch not reported with both versions: %v", err)
 	}
-	if err := checkABI(ABIVersion, ABIVersion+1); err == nil {
-		t.Fatal("header mismatch not reported")
+	if err := checkABI(ABIVersion, ABIVersion+1); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("declares ABI %d", ABIVersion+1)) {
+		t.Fatalf("header mismatch not reported: %v", err)
 	}
-	if v := Version(); !strings.Contains(v, ".") {
-		t.Fatalf("version %q", v)
+	// The loaded library is this checkout's: its version is Cargo.toml's.
+	cargo, err := os.ReadFile(filepath.Join("..", "..", "Cargo.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := Version(); !strings.Contains(string(cargo), fmt.Sprintf("\nversion = %q\n", v)) {
+		t.Fatalf("library version %q is not Cargo.toml's", v)
 	}
 }
 
@@ -912,4 +922,52 @@ func TestDecodedPayloadsOutliveTheScratchBuffer(t *testing.T) {
 		assertSamePayloads(t, decSecond, second)
 	}
 	assertSamePayloads(t, decFirst, first)
+}
+
+// Decode's one decode-into pattern on every path: a result that fits the pooled scratch at
+// once, one that outgrows it (TPC_ERR_BUFFER_TOO_SMALL, then a retry), nested layers whose
+// headers tell too little (a second retry with the exact size), and an input past
+// scratchDecodeInput, which starts with the (NULL, 0) size query.
+func TestDecodeIntoRetries(t *testing.T) {
+	compressible := func(n int) []byte { return bytes.Repeat([]byte(`{"order":1,"item":"widget"} `), n/28+1)[:n] }
+	random := make([]byte, scratchDecodeInput+(64<<10))
+	if _, err := rand.Read(random); err != nil {
+		t.Fatal(err)
+	}
+	batches := map[string][]*commonpb.Payload{
+		"fits the scratch":         {{Data: compressible(1000)}},
+		"outgrows the scratch":     {{Data: compressible(200 << 10)}, {Data: compressible(50 << 10)}},
+		"past the scratch's input": {{Data: random}, {Data: compressible(300 << 10)}},
+	}
+	codecs := map[string]*Codec{
+		"default":        Default(),
+		"zlib":           mustNew(t, WithCompression(CompressionZlib)),
+		"snappy+aes":     mustNew(t, WithKey("k", key32(6)), WithEncryptionKeyID("k")),
+		"zlib+aes":       mustNew(t, WithKey("k", key32(6)), WithEncryptionKeyID("k"), WithCompression(CompressionZlib)),
+		"none+aes":       mustNew(t, WithKey("k", key32(6)), WithEncryptionKeyID("k"), WithCompression(CompressionNone)),
+		"raw snappy":     mustNew(t, WithCompression(CompressionSnappyRaw)),
+		"no compression": mustNew(t, WithCompression(CompressionNone)),
+	}
+	for cname, codec := range codecs {
+		for bname, in := range batches {
+			enc, err := codec.Encode(in)
+			if err != nil {
+				t.Fatalf("%s, %s: %v", cname, bname, err)
+			}
+			// Nested: the SDK's zlib codec around our encoding, so the outer header tells
+			// nothing of the inner layers' sizes.
+			sdkZlib := converter.NewZlibCodec(converter.ZlibCodecOptions{AlwaysEncode: true})
+			nested, err := sdkZlib.Encode(enc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for form, encoded := range map[string][]*commonpb.Payload{"ours": enc, "inside SDK zlib": nested} {
+				dec, err := codec.Decode(encoded)
+				if err != nil {
+					t.Fatalf("%s, %s, %s: %v", cname, bname, form, err)
+				}
+				assertSamePayloads(t, dec, in)
+			}
+		}
+	}
 }

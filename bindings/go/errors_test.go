@@ -10,7 +10,7 @@ import (
 )
 
 var allStatuses = []Status{ErrNullArgument, ErrInvalidArgument, ErrMalformedInput, ErrCorruptPayload,
-	ErrLimitExceeded, ErrUnknownKey, ErrDecryptFailed, ErrInternal}
+	ErrLimitExceeded, ErrUnknownKey, ErrDecryptFailed, ErrBufferTooSmall, ErrInternal}
 
 // checkErr asserts err is the library's error with this status and no other, and that its
 // message says something specific.
@@ -46,7 +46,8 @@ func TestErrorStatuses(t *testing.T) {
 	// Status numbers are the C ABI's; the text is the library's tpc_status_str.
 	wantText := map[Status]string{
 		1: "tpc: null argument", 2: "tpc: invalid argument", 3: "tpc: malformed input", 4: "tpc: corrupt payload",
-		5: "tpc: limit exceeded", 6: "tpc: unknown key", 7: "tpc: decryption failed", 255: "tpc: internal error",
+		5: "tpc: limit exceeded", 6: "tpc: unknown key", 7: "tpc: decryption failed", 8: "tpc: buffer too small",
+		255: "tpc: internal error",
 	}
 	for s, text := range wantText {
 		if s.Error() != text {
@@ -65,6 +66,16 @@ func TestErrorStatuses(t *testing.T) {
 	t.Run("null argument", func(t *testing.T) {
 		_, err := Default().callPtr("encode", nil, 5)
 		checkErr(t, err, ErrNullArgument, "encode", "")
+		// The zero Codec holds no C codec, and the library refuses a NULL codec: there is no
+		// "no codec means the default codec" on either side.
+		var zero Codec
+		_, err = zero.Encode(testBatch(t))
+		checkErr(t, err, ErrNullArgument, "encode", "codec")
+		_, err = zero.Decode(testBatch(t))
+		checkErr(t, err, ErrNullArgument, "decode", "codec")
+		if err := zero.Close(); err != nil {
+			t.Fatal(err)
+		}
 	})
 
 	t.Run("invalid argument", func(t *testing.T) {
@@ -74,15 +85,16 @@ func TestErrorStatuses(t *testing.T) {
 		}{
 			{[]Option{WithCompression(9)}, "compression"},
 			{[]Option{WithKey("k", make([]byte, 16))}, "32"},
-			{[]Option{WithKey("", key32(1))}, "empty"},
 			{[]Option{WithKey("k", key32(1)), WithKey("k", key32(2))}, "twice"},
-			{[]Option{WithEncryptionKey("missing")}, "missing"},
-			{[]Option{WithEncryptionKey("")}, "empty"},
+			{[]Option{WithKey("", key32(1)), WithKey("", key32(2))}, `"" was added twice`},
+			{[]Option{WithEncryptionKeyID("missing")}, `"missing" was never added`},
+			// The empty id is an id like any other: it too needs its key.
+			{[]Option{WithKey("k", key32(1)), WithEncryptionKeyID("")}, `"" was never added`},
+			// Ids are bytes: "a\x00b" is not "a".
+			{[]Option{WithKey("a", key32(1)), WithEncryptionKeyID("a\x00b")}, `"a\x00b" was never added`},
 			{[]Option{WithZlibLevel(10)}, "zlib level"},
 			{[]Option{WithZlibLevel(-1)}, "zlib level"},
 			{[]Option{WithMaxDecodedSize(0)}, "at least 1"},
-			{[]Option{WithKey("a\x00b", key32(1))}, "NUL"},
-			{[]Option{WithEncryptionKey("a\x00b")}, "NUL"},
 		}
 		for _, c := range cases {
 			codec, err := New(c.opts...)
@@ -130,7 +142,7 @@ func TestErrorStatuses(t *testing.T) {
 		checkErr(t, err, ErrLimitExceeded, "decode", "payload 0")
 	})
 
-	enc := mustNew(t, WithKey("writer", key32(1)), WithEncryptionKey("writer"))
+	enc := mustNew(t, WithKey("writer", key32(1)), WithEncryptionKeyID("writer"))
 	sealed, err := enc.Encode(testBatch(t))
 	if err != nil {
 		t.Fatal(err)

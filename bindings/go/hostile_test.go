@@ -104,7 +104,7 @@ func TestHostileBatches(t *testing.T) {
 	batches := loadHostileBatches(t)
 	// A key makes the encrypted layer live; zlib makes the configured codec differ from the
 	// default in what it encodes with too.
-	keyed := mustNew(t, WithCompression(CompressionZlib), WithKey("k", key32(7)), WithEncryptionKey("k"))
+	keyed := mustNew(t, WithCompression(CompressionZlib), WithKey("k", key32(7)), WithEncryptionKeyID("k"))
 	codecs := []struct {
 		name  string
 		codec *Codec
@@ -155,7 +155,7 @@ func TestMaxTotalDecodedSize(t *testing.T) {
 	checkErr(t, err, ErrLimitExceeded, "decode", "payload 1:")
 
 	// The same through the encrypted layer, whose output counts too.
-	keyOpts := []Option{WithKey("k", key32(3)), WithEncryptionKey("k")}
+	keyOpts := []Option{WithKey("k", key32(3)), WithEncryptionKeyID("k")}
 	sealed, err := mustNew(t, keyOpts...).Encode(in)
 	if err != nil {
 		t.Fatal(err)

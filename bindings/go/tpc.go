@@ -8,7 +8,8 @@
 //	dc := converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), codec)
 //	c, err := client.Dial(client.Options{DataConverter: dc})
 //
-// Encryption, zlib and the other options of the C builder are set with New.
+// Encryption, zlib and the other options of the C builder are set with New. The package is
+// bound to C ABI version 2 of the library (ABIVersion) and refuses to start with another.
 package tpc
 
 /*
@@ -22,14 +23,13 @@ typedef struct {
 	tpc_status status;
 	tpc_slice out;
 	tpc_buffer err;
-} tpcgo_with_result;
+} tpcgo_encode_result;
 
-// Encodes into the workspace ws: out views its memory until ws is used again.
-static tpcgo_with_result tpcgo_encode_with(const tpc_codec *codec, tpc_workspace *ws,
-                                           const uint8_t *in, size_t len) {
-	tpcgo_with_result r = {0};
-	r.status = codec == NULL ? tpc_encode_with(ws, in, len, &r.out, &r.err)
-	                         : tpc_codec_encode_with(codec, ws, in, len, &r.out, &r.err);
+// Encodes with codec into the workspace ws: out views its memory until ws is used again.
+static tpcgo_encode_result tpcgo_workspace_encode(tpc_workspace *ws, const tpc_codec *codec,
+                                                  const uint8_t *in, size_t len) {
+	tpcgo_encode_result r = {0};
+	r.status = tpc_workspace_encode(ws, codec, in, len, &r.out, &r.err);
 	return r;
 }
 
@@ -41,20 +41,19 @@ typedef struct {
 	tpc_buffer err;
 } tpcgo_into_result;
 
-// Decodes into dst (Go memory): with (NULL, 0), or a dst too small, len is the size to retry
-// with (see tpc_codec_decode_into).
+// Decodes into dst (Go memory): on TPC_ERR_BUFFER_TOO_SMALL (dst (NULL, 0) or too small), len
+// is the size to retry with (see tpc_codec_decode_into).
 static tpcgo_into_result tpcgo_decode_into(const tpc_codec *codec, const uint8_t *in, size_t len,
                                            uint8_t *dst, size_t cap) {
 	tpcgo_into_result r = {0};
-	r.status = codec == NULL ? tpc_decode_into(in, len, dst, cap, &r.len, &r.err)
-	                         : tpc_codec_decode_into(codec, in, len, dst, cap, &r.len, &r.err);
+	r.status = tpc_codec_decode_into(codec, in, len, dst, cap, &r.len, &r.err);
 	return r;
 }
 
 // The library never keeps the input pointer nor calls back into Go, so cgo may leave the
 // marshaled input where it is and skip the callback bookkeeping.
-#cgo noescape tpcgo_encode_with
-#cgo nocallback tpcgo_encode_with
+#cgo noescape tpcgo_workspace_encode
+#cgo nocallback tpcgo_workspace_encode
 #cgo noescape tpcgo_free
 #cgo nocallback tpcgo_free
 #cgo noescape tpcgo_decode_into
@@ -66,7 +65,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -77,7 +75,7 @@ import (
 
 // ABIVersion is the C ABI version this package was written against. The package refuses to
 // initialize against a library or header reporting another one.
-const ABIVersion = 1
+const ABIVersion = 2
 
 func init() {
 	if err := checkABI(uint32(C.tpc_abi_version()), uint32(C.TPC_ABI_VERSION)); err != nil {
@@ -87,17 +85,19 @@ func init() {
 	}
 }
 
+// checkABI names both the library's ABI version and the one this package expects (and the
+// header's, which cgo compiled against), so the message says which side to rebuild.
 func checkABI(library, header uint32) error {
 	if library == ABIVersion && header == ABIVersion {
 		return nil
 	}
 	return fmt.Errorf("tpc: C ABI mismatch: the loaded libtemporal_payload_codec (version %s) implements ABI %d, "+
-		"the header cgo compiled against declares %d, and this Go package expects %d; "+
+		"but this Go package expects ABI %d (the header cgo compiled against declares ABI %d); "+
 		"build the library and this package from the same checkout (scripts/build-lib.sh)",
-		Version(), library, header, ABIVersion)
+		Version(), library, ABIVersion, header)
 }
 
-// Version is the version of the loaded library, e.g. "0.1.0".
+// Version is the version of the loaded library, e.g. "0.2.0".
 func Version() string { return C.GoString(C.tpc_version()) }
 
 // Compression selects the compression layer of encoding. Decoding peels every layer the
@@ -134,14 +134,13 @@ func (b *builder) fail(format string, args ...any) {
 	}
 }
 
-// cString refuses ids with a NUL byte, which C would silently cut short: a key registered as
-// "a\x00b" must not answer to "a".
-func (b *builder) cString(what, s string) (*C.char, bool) {
-	if strings.IndexByte(s, 0) >= 0 {
-		b.fail("%s %q contains a NUL byte", what, s)
-		return nil, false
+// bytesOf lends s to C as pointer and length: (NULL, 0) when empty. Key ids cross the ABI as
+// bytes, so any Go string is an id, the empty one and ones holding NUL bytes included.
+func bytesOf(s string) (*C.uint8_t, C.size_t) {
+	if len(s) == 0 {
+		return nil, 0
 	}
-	return C.CString(s), true
+	return (*C.uint8_t)(unsafe.Pointer(unsafe.StringData(s))), C.size_t(len(s))
 }
 
 // WithCompression sets the compression layer (default CompressionSnappy).
@@ -172,36 +171,38 @@ func WithZlibLevel(level int) Option {
 	}
 }
 
-// WithKey adds a 32-byte AES-256 key under id. Add as many as histories need: decoding picks
-// the key a payload names, so old keys keep decrypting after a rotation. The bytes are copied.
+// WithKey adds a 32-byte AES-256 key under id (option keys). Add as many as histories need:
+// decoding picks the key a payload names in its encryption-key-id metadata, so old keys keep
+// decrypting after a rotation. An id is any bytes: "" is a valid id (Temporal's Go encryption
+// sample writes encryption-key-id ""), and so is one holding NUL bytes. Id and key are copied.
 func WithKey(id string, key []byte) Option {
 	return func(b *builder) {
-		cid, ok := b.cString("key id", id)
-		if !ok {
-			return
-		}
-		defer C.free(unsafe.Pointer(cid))
+		idPtr, idLen := bytesOf(id)
 		var p *C.uint8_t
 		if len(key) > 0 {
 			p = (*C.uint8_t)(unsafe.Pointer(&key[0]))
 		}
-		C.tpc_codec_builder_add_key(b.ptr, cid, p, C.size_t(len(key)))
+		C.tpc_codec_builder_add_key(b.ptr, idPtr, idLen, p, C.size_t(len(key)))
+		runtime.KeepAlive(id)
 		runtime.KeepAlive(key)
 	}
 }
 
-// WithEncryptionKey encrypts with the key added under id (AES-256-GCM, the layout of the
-// Temporal samples). Encryption is on exactly when this option is given.
-func WithEncryptionKey(id string) Option {
+// WithEncryptionKeyID encrypts with the key added under id (option encryption_key_id;
+// AES-256-GCM, the layout of the Temporal samples). Encryption is on exactly when this option
+// is given, also with id "". New fails if no key was added under id.
+func WithEncryptionKeyID(id string) Option {
 	return func(b *builder) {
-		cid, ok := b.cString("encryption key id", id)
-		if !ok {
-			return
-		}
-		defer C.free(unsafe.Pointer(cid))
-		C.tpc_codec_builder_set_encryption_key(b.ptr, cid)
+		idPtr, idLen := bytesOf(id)
+		C.tpc_codec_builder_set_encryption_key_id(b.ptr, idPtr, idLen)
+		runtime.KeepAlive(id)
 	}
 }
+
+// WithEncryptionKey is the old name of WithEncryptionKeyID.
+//
+// Deprecated: use WithEncryptionKeyID, the name every binding of the library uses.
+func WithEncryptionKey(id string) Option { return WithEncryptionKeyID(id) }
 
 // WithMaxDecodedSize caps the decoded size of one payload, per layer (default 64 MiB), so a
 // hostile or corrupt payload cannot make the decoder allocate without bound.
@@ -230,19 +231,28 @@ func WithMaxTotalDecodedSize(maxBytes int) Option {
 
 // Codec is a converter.PayloadCodec backed by the shared Rust codec. It is safe for use by
 // any number of goroutines at once. Call Close when done; a Codec that is garbage collected
-// without Close is released too, but only at the collector's pace. The zero Codec behaves
-// like Default.
+// without Close is released too, but only at the collector's pace. Make one with New or
+// Default: the zero Codec holds no C codec, and its calls fail with ErrNullArgument.
 type Codec struct {
 	// mu orders Close after every call in flight: the C codec must not be freed under a
 	// running encode. Calls share the read lock, so they run in parallel.
 	mu      sync.RWMutex
-	ptr     *C.tpc_codec // nil for the default codec, which has no C object
+	ptr     *C.tpc_codec // nil only in the zero Codec and after Close
 	closed  bool
 	shared  bool // Default(): Close is a no-op
 	cleanup runtime.Cleanup
 }
 
-var defaultCodec = &Codec{shared: true}
+// The default codec is a C codec built with no options (the builder's defaults are the
+// reference codec), made on first use and never freed.
+var defaultCodec = sync.OnceValue(func() *Codec {
+	ptr, err := build(nil)
+	if err != nil {
+		// Only an allocation failure or a library bug fails a build without options.
+		panic(fmt.Sprintf("tpc: build the default codec: %v", err))
+	}
+	return &Codec{ptr: ptr, shared: true}
+})
 
 // Counts codecs the safety net released, so a test can see it work.
 var freedByCleanup atomic.Int64
@@ -250,13 +260,29 @@ var freedByCleanup atomic.Int64
 // Counts workspaces freed instead of pooled for their size, so a test can see it happen.
 var oversizedWorkspacesFreed atomic.Int64
 
-// Default returns the shared default codec: the reference snappy codec of Temporal's
-// documentation (snappy framing format, metadata {"encoding": "binary/snappy"}), byte for
-// byte. It holds no keys, so it passes encrypted payloads through. Its Close does nothing.
-func Default() *Codec { return defaultCodec }
+// Default returns the shared default codec, a codec built with no options: the reference
+// snappy codec of Temporal's documentation (snappy framing format, metadata
+// {"encoding": "binary/snappy"}), byte for byte. It holds no keys, so it passes encrypted
+// payloads through. Its Close does nothing.
+func Default() *Codec { return defaultCodec() }
 
-// New builds a codec from options; with none, it behaves like Default.
+// New builds a codec from options; with none, it encodes and decodes like Default.
 func New(opts ...Option) (*Codec, error) {
+	ptr, err := build(opts)
+	if err != nil {
+		return nil, err
+	}
+	c := &Codec{ptr: ptr}
+	// A safety net only: Close is the way to release a codec promptly.
+	c.cleanup = runtime.AddCleanup(c, func(p *C.tpc_codec) {
+		C.tpc_codec_free(p)
+		freedByCleanup.Add(1)
+	}, ptr)
+	return c, nil
+}
+
+// build runs the C builder with opts.
+func build(opts []Option) (*C.tpc_codec, error) {
 	b := &builder{ptr: C.tpc_codec_builder_new()}
 	if b.ptr == nil {
 		return nil, &Error{Op: "new", Status: ErrInternal, Message: "tpc_codec_builder_new returned NULL"}
@@ -274,13 +300,7 @@ func New(opts ...Option) (*Codec, error) {
 	if st := C.tpc_codec_build(b.ptr, &ptr, &errBuf); st != C.TPC_OK {
 		return nil, newError("new", st, &errBuf)
 	}
-	c := &Codec{ptr: ptr}
-	// A safety net only: Close is the way to release a codec promptly.
-	c.cleanup = runtime.AddCleanup(c, func(p *C.tpc_codec) {
-		C.tpc_codec_free(p)
-		freedByCleanup.Add(1)
-	}, ptr)
-	return c, nil
+	return ptr, nil
 }
 
 // Close releases the codec. It waits for calls in flight; later calls return ErrClosed.
@@ -369,7 +389,7 @@ func (c *Codec) callPtr(op string, p *C.uint8_t, n int) ([]*commonpb.Payload, er
 		return c.decodeInto(p, n)
 	}
 	w := workspaces.Get().(*workspace)
-	r := C.tpcgo_encode_with(c.ptr, w.ptr, p, C.size_t(n))
+	r := C.tpcgo_workspace_encode(w.ptr, c.ptr, p, C.size_t(n))
 	// The cleanup must not free the C codec while C runs: keep c reachable until here.
 	runtime.KeepAlive(c)
 	if r.status != C.TPC_OK {
@@ -453,31 +473,58 @@ func (c *Codec) decodeInto(p *C.uint8_t, n int) ([]*commonpb.Payload, error) {
 // Inputs up to this size decode via the pooled scratch buffer.
 const scratchDecodeInput = 256 << 10
 
-// decodeUntilFits calls tpc_codec_decode_into with dst, and again with grow(size) while the
-// library reports a larger result (an empty dst asks for the size; zlib and nested layers can
-// need a retry more, the library then learning the exact size). It returns the result, a
-// prefix of the last buffer.
+// decodeUntilFits is the one decode-into pattern of the C ABI: a call with dst, and while the
+// library answers TPC_ERR_BUFFER_TOO_SMALL with the size needed, a call with grow(need). An
+// empty dst is the pattern's (NULL, 0) size query; the scratch path starts from its pooled
+// buffer instead, which usually fits at once. It returns the result, a prefix of the last
+// buffer.
 func (c *Codec) decodeUntilFits(p *C.uint8_t, n int, dst []byte, grow func(size int) []byte) ([]byte, error) {
-	// Three calls suffice by the library's contract; the bound only turns a library bug
-	// into an error rather than a loop.
-	for range 4 {
-		var d *C.uint8_t
-		if len(dst) > 0 {
-			d = (*C.uint8_t)(unsafe.Pointer(&dst[0]))
-		}
-		r := C.tpcgo_decode_into(c.ptr, p, C.size_t(n), d, C.size_t(len(dst)))
-		runtime.KeepAlive(c)
-		runtime.KeepAlive(dst)
-		if r.status != C.TPC_OK {
-			return nil, newError("decode", r.status, &r.err)
-		}
-		size := int(r.len)
-		if size <= len(dst) {
-			return dst[:size], nil
+	size, tooSmall, err := c.decodeIntoOnce(p, n, dst)
+	// The library's contract ends the loop after at most two retries (the headers' size, then
+	// the exact one when nested layers hid it); the bound only turns a library bug into an
+	// error rather than a loop.
+	for retries := 0; tooSmall; retries++ {
+		if retries == maxDecodeRetries {
+			return nil, &Error{Op: "decode", Status: ErrInternal, Message: fmt.Sprintf(
+				"tpc_codec_decode_into still wanted a larger buffer (%d bytes) after %d retries", size, retries)}
 		}
 		dst = grow(size)
+		size, tooSmall, err = c.decodeIntoOnce(p, n, dst)
 	}
-	return nil, &Error{Op: "decode", Status: ErrInternal, Message: "the decoded size did not settle"}
+	if err != nil {
+		return nil, err
+	}
+	return dst[:size], nil
+}
+
+// The library's contract: a first call with any buffer (the scratch, or the (NULL, 0) query)
+// learns at worst the headers' size, the retry with it at worst the exact size.
+const maxDecodeRetries = 2
+
+// decodeIntoOnce is one tpc_codec_decode_into call into dst: the result's size, or with
+// tooSmall the size needed (TPC_ERR_BUFFER_TOO_SMALL, whose message is freed unread).
+func (c *Codec) decodeIntoOnce(p *C.uint8_t, n int, dst []byte) (size int, tooSmall bool, err error) {
+	var d *C.uint8_t
+	if len(dst) > 0 {
+		d = (*C.uint8_t)(unsafe.Pointer(&dst[0]))
+	}
+	r := C.tpcgo_decode_into(c.ptr, p, C.size_t(n), d, C.size_t(len(dst)))
+	// The cleanup must not free the C codec while C runs, nor dst be collected.
+	runtime.KeepAlive(c)
+	runtime.KeepAlive(dst)
+	switch r.status {
+	case C.TPC_OK:
+		if int(r.len) > len(dst) {
+			return 0, false, &Error{Op: "decode", Status: ErrInternal, Message: fmt.Sprintf(
+				"tpc_codec_decode_into reported %d bytes written into a buffer of %d", r.len, len(dst))}
+		}
+		return int(r.len), false, nil
+	case C.TPC_ERR_BUFFER_TOO_SMALL:
+		C.tpcgo_free(r.err)
+		return int(r.len), true, nil
+	default:
+		return 0, false, newError("decode", r.status, &r.err)
+	}
 }
 
 // Results up to this size are copied out whole: Go's small-object limit.
@@ -518,7 +565,8 @@ type Status uint32
 func (s Status) Error() string { return "tpc: " + C.GoString(C.tpc_status_str(C.uint32_t(s))) }
 
 const (
-	// ErrNullArgument: a NULL pointer reached the library (a binding bug).
+	// ErrNullArgument: a NULL pointer reached the library: a call on the zero Codec, or a
+	// binding bug.
 	ErrNullArgument Status = C.TPC_ERR_NULL_ARGUMENT
 	// ErrInvalidArgument: an option was out of range, or keys were misconfigured.
 	ErrInvalidArgument Status = C.TPC_ERR_INVALID_ARGUMENT
@@ -533,6 +581,9 @@ const (
 	ErrUnknownKey Status = C.TPC_ERR_UNKNOWN_KEY
 	// ErrDecryptFailed: authenticated decryption failed (wrong key or tampered payload).
 	ErrDecryptFailed Status = C.TPC_ERR_DECRYPT_FAILED
+	// ErrBufferTooSmall: a caller's buffer was too small for a decode-into result. Decode
+	// grows its buffer and retries by itself, so a Go caller never gets it.
+	ErrBufferTooSmall Status = C.TPC_ERR_BUFFER_TOO_SMALL
 	// ErrInternal: a caught panic or an OS failure in the library; worth a bug report.
 	ErrInternal Status = C.TPC_ERR_INTERNAL
 )

@@ -56,7 +56,7 @@ func NewCodec() (*tpc.Codec, error) {
 		return nil, fmt.Errorf("TPC_KEY_HEX must be 64 hex characters (a 32-byte key)")
 	}
 	id := Env("TPC_KEY_ID", "demo-key")
-	return tpc.New(tpc.WithKey(id, key), tpc.WithEncryptionKey(id))
+	return tpc.New(tpc.WithKey(id, key), tpc.WithEncryptionKeyID(id))
 }
 
 // Dial connects with the codec in the data converter, so every payload is encoded by it.

@@ -47,7 +47,7 @@ func options() []tpc.Option {
 		if id == "" {
 			id = "demo-key"
 		}
-		opts = append(opts, tpc.WithKey(id, key), tpc.WithEncryptionKey(id))
+		opts = append(opts, tpc.WithKey(id, key), tpc.WithEncryptionKeyID(id))
 	}
 	return opts
 }
