@@ -68,9 +68,7 @@ static int build_codec(tpc_codec **codec) {
             }
             key[i] = (uint8_t)(hi * 16 + lo);
         }
-        /* Key ids are bytes; unset means the demo's id. An empty TPC_KEY_ID is the empty id,
-           which Temporal's Go encryption sample writes. */
-        if (!key_id) key_id = "demo-key";
+        if (!key_id || !*key_id) key_id = "demo-key"; /* empty means unset, as in every tool */
         (void)tpc_codec_builder_add_key(b, (const uint8_t *)key_id, strlen(key_id), key, sizeof key);
         (void)tpc_codec_builder_set_encryption_key_id(b, (const uint8_t *)key_id, strlen(key_id));
         memset(key, 0, sizeof key);
