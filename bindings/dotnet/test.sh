@@ -3,9 +3,11 @@
 #   bindings/dotnet/test.sh               (bindings/dotnet/test.sh --build-only: install and build, no tests)
 # Installs Mono (mcs + mono) and what the fixtures need, builds the library, compiles the
 # binding, its tests and examples with mcs into bindings/dotnet/out/, checks the examples
-# (also against the C payload_tool), the Temporalio adapter against stubs, then runs the test
-# runner (inside 4 GiB of address space, for HostileTests; AbiTests compiles fake libraries with
-# gcc and runs tests/abi-probe against them), whose last line is "N passed, N failed".
+# (also against the C payload_tool), the Temporalio adapter against stubs (with the conformance
+# suite, tests/conformance/cases.json, through it), then runs the test runner (the conformance
+# suite through the byte API; inside 4 GiB of address space, for HostileTests; AbiTests compiles
+# fake libraries with gcc and runs tests/abi-probe against them). Each runner's last line is
+# "N passed, N failed".
 # Exits non-zero on any failure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,6 +33,8 @@ vectors=${TPC_VECTORS:-$repo/tests/vectors/reference-snappy.json}
 [ -f "$vectors" ] || die "shared vectors not found at $vectors (set TPC_VECTORS)"
 go_sample="$repo/tests/vectors/go-sample-encryption.json"
 [ -f "$go_sample" ] || die "Go encryption sample vectors not found at $go_sample"
+conformance="$repo/tests/conformance/cases.json"
+[ -f "$conformance" ] || die "the conformance suite is not at $conformance"
 
 log "style: no tabs, no trailing whitespace, LF line ends in C# sources"
 bad=$(grep -rlP '\t| +$|\r' --include='*.cs' "$here/src" "$here/tests" "$here/examples" "$here/bench" || true)
@@ -49,9 +53,10 @@ mcsc -out:"$out/tests/TemporalPayloadCodec.Tests.exe" -r:"$out/tests/TemporalPay
   -r:System.Web.Extensions "$here"/tests/*.cs "$here/examples/DecodePayloads/MiniProto.cs"
 # The child process of AbiTests (a fake library of another ABI version must be refused).
 mcsc -out:"$out/tests/AbiProbe.exe" -r:"$out/tests/TemporalPayloadCodec.dll" "$here"/tests/abi-probe/*.cs
-mcsc -out:"$out/tests/AdapterCheck.exe" -r:"$out/tests/TemporalPayloadCodec.dll" \
-  -main:TemporalPayloadCodec.Tests.AdapterCheck "$here"/src/TemporalPayloadCodec.Temporalio/*.cs \
-  "$here"/tests/stubs/*.cs "$here/tests/TestRunner.cs" "$here/examples/DecodePayloads/MiniProto.cs"
+# The Temporalio adapter's own runner: the adapter compiled against the SDK stubs.
+mcsc -out:"$out/tests/AdapterTests.exe" -r:"$out/tests/TemporalPayloadCodec.dll" -r:System.Web.Extensions \
+  "$here"/src/TemporalPayloadCodec.Temporalio/*.cs "$here"/tests/stubs/*.cs "$here"/tests/adapter/*.cs \
+  "$here/tests/TestRunner.cs" "$here/tests/Conformance.cs" "$here/examples/DecodePayloads/MiniProto.cs"
 mcsc -out:"$out/examples/DecodePayloads.exe" -r:"$out/examples/TemporalPayloadCodec.dll" \
   "$here"/examples/DecodePayloads/*.cs "$here"/examples/Common/*.cs
 mcsc -out:"$out/examples/PayloadTool.exe" -r:"$out/examples/TemporalPayloadCodec.dll" \
@@ -135,7 +140,7 @@ expect_exit 1 'LD_LIBRARY_PATH' env -u LD_LIBRARY_PATH mono "$work/nolib/DecodeP
 echo "DecodePayloads: listing, stdin, keys, missing-library message: ok"
 
 log "Temporalio adapter against stubs of the SDK surface (the real package is not available here)"
-LD_LIBRARY_PATH="$lib" mono --debug "$out/tests/AdapterCheck.exe"
+LD_LIBRARY_PATH="$lib" TPC_CONFORMANCE="$conformance" mono --debug "$out/tests/AdapterTests.exe"
 
 log "tests (mono, inside 4 GiB of address space)"
 "$python" "$here/tests/dotnet_sample.py" make "$work/dotnet-sample.tsv"
@@ -152,7 +157,7 @@ export LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 status=0
 (
   ulimit -v 4194304
-  exec env MALLOC_ARENA_MAX=2 TPC_VECTORS="$vectors" TPC_GO_SAMPLE_VECTORS="$go_sample" TPC_DOTNET_SAMPLE="$work/dotnet-sample.tsv" TPC_PYTHON="$python" \
+  exec env MALLOC_ARENA_MAX=2 TPC_CONFORMANCE="$conformance" TPC_GO_SAMPLE_VECTORS="$go_sample" TPC_DOTNET_SAMPLE="$work/dotnet-sample.tsv" TPC_PYTHON="$python" \
     TPC_SAMPLE_SCRIPT="$here/tests/dotnet_sample.py" TPC_HOSTILE_DIR="$work/hostile" \
     mono --debug "$out/tests/TemporalPayloadCodec.Tests.exe" "$@"
 ) || status=$?

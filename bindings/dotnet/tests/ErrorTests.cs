@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using System.Reflection;
 using System.Text;
 using TemporalPayloadCodec.Examples;
 
@@ -62,11 +63,10 @@ namespace TemporalPayloadCodec.Tests
         [Test]
         public static void MalformedInput()
         {
-            var e = Assert.Status(TpcStatus.MalformedInput, () => TpcCodec.Default.Decode(new byte[] { 0x0a, 0x05, 0x12 }), "truncated Payloads");
-            Assert.Equal("decode", e.Operation, "operation");
+            // A truncated Payloads is a conformance case; these are other forms.
             Assert.Status(TpcStatus.MalformedInput, () => TpcCodec.Default.Encode(new byte[] { 0xff, 0xff, 0xff }), "garbage on encode");
             // A well-framed Payloads whose payload claims a 9-byte metadata entry in 2 bytes.
-            e = Assert.Status(TpcStatus.MalformedInput, () => TpcCodec.Default.Encode(Fixtures.Batch(new byte[] { 0x0a, 0x09 })), "malformed payload inside");
+            var e = Assert.Status(TpcStatus.MalformedInput, () => TpcCodec.Default.Encode(Fixtures.Batch(new byte[] { 0x0a, 0x09 })), "malformed payload inside");
             Assert.True(e.Detail.Contains("payload 0"), "message names the payload: " + e.Detail);
         }
 
@@ -158,24 +158,22 @@ namespace TemporalPayloadCodec.Tests
         [Test]
         public static void NullArgumentThroughTheRawAbi()
         {
-            // The safe API never passes NULL; the raw call shows the status and that its
-            // message arrives through the same path. In ABI 2 a NULL codec is not the default
-            // codec but TPC_ERR_NULL_ARGUMENT.
-            var output = default(Native.TpcBuffer);
-            var err = default(Native.TpcBuffer);
-            uint status = Native.tpc_codec_encode_raw(IntPtr.Zero, Batch, Native.Len(Batch), ref output, ref err);
+            // The safe API never passes NULL; a raw declaration of the tests' own shows the
+            // status and that the library sends a message with it. In ABI 2 a NULL codec is not
+            // the default codec but TPC_ERR_NULL_ARGUMENT.
+            var output = default(RawAbi.Buffer);
+            var err = default(RawAbi.Buffer);
+            uint status = RawAbi.tpc_codec_encode(IntPtr.Zero, Batch, new UIntPtr((uint)Batch.Length), ref output, ref err);
             try
             {
                 Assert.Equal((uint)TpcStatus.NullArgument, status, "NULL codec");
                 Assert.True(output.Data == IntPtr.Zero && output.Len == UIntPtr.Zero, "no output on failure");
-                var e = new TpcException((TpcStatus)status, "encode", Native.Message(err));
-                Assert.Equal("TPC_ERR_NULL_ARGUMENT", e.StatusName, "status name");
-                Assert.True(e.Detail.Length > 0, "the library sent a message");
+                Assert.True(RawAbi.Text(err).Length > 0, "the library sent a message");
             }
             finally
             {
-                Native.tpc_buffer_free(ref output);
-                Native.tpc_buffer_free(ref err);
+                RawAbi.tpc_buffer_free(ref output);
+                RawAbi.tpc_buffer_free(ref err);
             }
         }
 
@@ -183,17 +181,22 @@ namespace TemporalPayloadCodec.Tests
         public static void StatusNamesMatchTheLibrary()
         {
             // Every status of the enum is one the library knows (its description is not the
-            // fallback for unknown codes), and the names follow the header.
+            // fallback for unknown codes), and the names follow the header. StatusName reads the
+            // internal table, reached here by reflection for the statuses no public call makes
+            // (the conformance suite checks the others' names through real failures).
+            var nameOf = (Func<TpcStatus, string>)Delegate.CreateDelegate(
+                typeof(Func<TpcStatus, string>),
+                typeof(TpcException).GetMethod("NameOf", BindingFlags.NonPublic | BindingFlags.Static));
             string unknown = TpcException.Describe((TpcStatus)200);
             foreach (TpcStatus s in Enum.GetValues(typeof(TpcStatus)))
             {
                 Assert.True(TpcException.Describe(s) != unknown, s + " is known to the library");
                 string expected = "TPC_" + (s == TpcStatus.Ok ? "OK" : "ERR_" + string.Concat(
                     s.ToString().Select((ch, i) => i > 0 && char.IsUpper(ch) ? "_" + ch : ch.ToString())).ToUpperInvariant());
-                Assert.Equal(expected, TpcException.NameOf(s), "name of " + s);
+                Assert.Equal(expected, nameOf(s), "name of " + s);
             }
 
-            Assert.Equal("TPC_STATUS_200", TpcException.NameOf((TpcStatus)200), "name of a code newer than the binding");
+            Assert.Equal("TPC_STATUS_200", nameOf((TpcStatus)200), "name of a code newer than the binding");
         }
 
         [Test]

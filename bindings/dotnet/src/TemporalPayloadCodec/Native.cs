@@ -39,14 +39,6 @@ namespace TemporalPayloadCodec
         internal static extern uint tpc_codec_decode(
             CodecHandle codec, byte[] payloads, UIntPtr len, ref TpcBuffer output, ref TpcBuffer err);
 
-        /// <summary>
-        /// tpc_codec_encode with the codec as a raw pointer, so the tests can pass NULL (a
-        /// SafeHandle argument cannot be null). The binding itself never calls it.
-        /// </summary>
-        [DllImport(Library, EntryPoint = "tpc_codec_encode", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint tpc_codec_encode_raw(
-            IntPtr codec, byte[] payloads, UIntPtr len, ref TpcBuffer output, ref TpcBuffer err);
-
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern IntPtr tpc_codec_builder_new();
 
