@@ -5,25 +5,28 @@
 use std::env;
 use std::path::PathBuf;
 
-/// Equal to `TPC_ABI_VERSION` in src/ffi.rs (a test in tests/ffi.rs checks it).
+/// Equal to `TPC_ABI_VERSION` in src/status.rs (a test in tests/ffi.rs checks it).
 const ABI_VERSION: u32 = 2;
 
 fn main() {
     let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("temporal_payload_codec.h");
-    // The SONAME carries the ABI version (src/ffi.rs, TPC_ABI_VERSION): a program linked
+    // The SONAME carries the ABI version (src/status.rs, TPC_ABI_VERSION): a program linked
     // against ABI 2 asks the loader for libtemporal_payload_codec.so.2, so a library of another
     // ABI is never picked up by mistake. Bump both together.
     if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libtemporal_payload_codec.so.{ABI_VERSION}");
     }
-    println!("cargo:rerun-if-changed=src/ffi.rs");
+    println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=TPC_UPDATE_HEADER");
     let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml");
-    let bindings = cbindgen::Builder::new()
-        .with_config(config)
-        .with_src(crate_dir.join("src/ffi.rs"))
+    // The modules in the header's order, which is the order of the tiers (src/lib.rs).
+    let mut builder = cbindgen::Builder::new().with_config(config);
+    for module in ["simple", "builder", "codec", "workspace", "buffer", "status"] {
+        builder = builder.with_src(crate_dir.join(format!("src/{module}.rs")));
+    }
+    let bindings = builder
         .generate()
         .expect("cbindgen could not generate the header");
     bindings.write_to_file(&out);

@@ -9,20 +9,21 @@
 //! Encryption: our encrypt-only codec against aes-gcm's raw seal/open on the same bytes.
 //! zlib: our zlib codec (zlib-rs) against C zlib at level 6, the SDKs' level.
 
-#[path = "../examples/bench_data.rs"]
+#[path = "tools/bench_data.rs"]
 #[allow(dead_code)]
 mod bench_data;
 
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce, Tag};
+use bench_data::split;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::io::{Read, Write};
 use std::ptr;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
-use temporal_payload_codec::ffi::*;
-use temporal_payload_codec::{Codec, Compression};
+use temporal_payload_codec::*;
+use temporal_payload_codec_core::{Codec, Compression};
 
 /// Counts live heap bytes, to report the peak memory of one call.
 struct Counting;
@@ -150,18 +151,6 @@ fn build(configure: impl FnOnce(*mut tpc_codec_builder)) -> *mut tpc_codec {
         assert_eq!(tpc_codec_build(b, &mut codec, ptr::null_mut()), TPC_OK);
     }
     codec
-}
-
-fn split(batch: &[u8]) -> Vec<Vec<u8>> {
-    let mut rest = batch;
-    let mut out = Vec::new();
-    while !rest.is_empty() {
-        rest = &rest[1..];
-        let len = prost::encoding::decode_varint(&mut rest).unwrap() as usize;
-        out.push(rest[..len].to_vec());
-        rest = &rest[len..];
-    }
-    out
 }
 
 fn peak_of(f: impl FnOnce()) -> usize {
@@ -405,10 +394,7 @@ fn zlib_table() {
             ratio(t[2], t[3]),
             split(&encoded)
                 .iter()
-                .map(|p| temporal_payload_codec::wire::PayloadView::parse(p)
-                    .unwrap()
-                    .data
-                    .len())
+                .map(|p| bench_data::data_of(p).len())
                 .sum::<usize>(),
             c_size,
         );

@@ -41,7 +41,7 @@ M = limit("MAX_DECODED_SIZE")  # per payload and layer
 T = limit("MAX_TOTAL_DECODED_SIZE")  # per call, every layer counted
 KEY = bytes([7] * 32)  # fuzz/src/lib.rs: the key every keyed fuzz codec holds
 KEY_ID = b"fuzz-key"
-PLANNED = 1024  # src/chain.rs PLANNED_PAYLOADS: the plan keeps this many, walks again past it
+PLANNED = 1024  # core/src/chain/decode.rs PLANNED_PAYLOADS: the plan keeps this many, walks again past it
 
 
 def payload_md(metadata, data: bytes) -> bytes:
@@ -104,7 +104,7 @@ def raw_claim(claim: int, length: int = 0) -> bytes:
 
 
 def edge(n: int) -> int:
-    """The most a raw snappy block of n bytes can decode to (src/codec/snappy.rs)."""
+    """The most a raw snappy block of n bytes can decode to (core/src/codec/snappy.rs)."""
     return n * 64 // 3
 
 
@@ -164,7 +164,7 @@ def seeds():
     big = zlib_(snappy_literal(plain(M - 64)))
     yield "nested-large-inner", payloads([big]), None
     yield "nested-large-inner-x3", payloads([big] * 3), None
-    for depth in (7, 8, 9):  # src/chain.rs MAX_LAYERS = 8
+    for depth in (7, 8, 9):  # core/src/chain/mod.rs MAX_LAYERS = 8
         p = plain(1000)
         for i in range(depth):
             p = (zlib_, snappy, snappy_raw)[i % 3](p)

@@ -2,7 +2,7 @@
 # The ABI guard: no change can break the C ABI by accident.
 #
 # The C ABI is what include/temporal_payload_codec.h declares: cbindgen generates it from
-# src/ffi.rs, and tests/ffi.rs fails when the committed copy is stale. This script checks that
+# src/ (the C ABI crate), and tests/ffi.rs fails when the committed copy is stale. This script checks that
 #   1. the release library exports exactly the header's functions, and its SONAME is
 #      libtemporal_payload_codec.so.<TPC_ABI_VERSION>;
 #   2. the header's ABI equals the committed baseline abi/temporal_payload_codec.<ABI>.abi.
@@ -14,7 +14,7 @@
 #   Against the baseline, abidiff finds
 #   - no change: pass;
 #   - an incompatible change (a function removed or changed, a struct changed): fail. A
-#     deliberate break needs a new ABI version and SONAME: bump TPC_ABI_VERSION in src/ffi.rs
+#     deliberate break needs a new ABI version and SONAME: bump TPC_ABI_VERSION in src/status.rs
 #     and ABI_VERSION in build.rs, regenerate the header, and write the new version's baseline
 #     with --update;
 #   - a compatible change (a function added): fail until the baseline is updated with --update,
@@ -88,7 +88,7 @@ guard() {
     awk '{s += $1 + $2} END {print s + 0}')
   if [ $((rc & 8)) != 0 ] || { [ $((rc & 4)) != 0 ] && [ "$changed" != 0 ]; }; then
     echo "INCOMPATIBLE change of C ABI $abi (above). A deliberate break needs a new ABI version and"
-    echo "SONAME: bump TPC_ABI_VERSION (src/ffi.rs) and ABI_VERSION (build.rs), then write the new"
+    echo "SONAME: bump TPC_ABI_VERSION (src/status.rs) and ABI_VERSION (build.rs), then write the new"
     echo "baseline with scripts/check-abi.sh --update."
   elif [ $((rc & 4)) != 0 ]; then
     echo "compatible change of C ABI $abi (above, e.g. an added function): freeze it in the baseline"

@@ -1,24 +1,41 @@
-//! One Temporal payload codec for every SDK language.
+//! The C ABI of temporal-payload-codec, version 2: `include/temporal_payload_codec.h`,
+//! generated from this crate by cbindgen (build.rs), over the safe core in `core/`
+//! (`temporal-payload-codec-core`).
 //!
-//! The codec works on serialized `temporal.api.common.v1.Payloads` and returns serialized
-//! `Payloads`, so every language binds it the same way: bytes in, bytes out. Rust users (such
-//! as the codec server) call [`Codec`] directly; everyone else goes through the C ABI in
-//! [`ffi`] and `include/temporal_payload_codec.h`.
+//! This crate is the only place with `unsafe` code (the core forbids it): each block says why
+//! it is sound. One module per C object, as rustls-ffi lays its C API out, in the order the
+//! header shows them, which is the order of the tiers (zstd.h's layout):
+//! - `simple`: `tpc_encode` / `tpc_decode` with the default codec;
+//! - `builder` and `codec`: a configured `tpc_codec`, and its advanced calls (decode into
+//!   caller memory, scatter-gather encode);
+//! - `workspace`: the advanced tier's reusable encode memory;
+//! - `buffer` and `status`: library-owned bytes, status codes and versions, common to all.
 //!
-//! Layout: [`wire`] reads and writes the protobuf framing without re-serializing payloads,
-//! [`codec`] holds one module per layer (snappy, zlib, encryption), [`chain`] runs the layers,
-//! [`error`] names what went wrong, and [`ffi`] is the C surface (the only `unsafe` code).
+//! `boundary` holds what every export shares: NULL checks, borrowing caller memory, and the
+//! guard that turns errors and panics into statuses, so no panic crosses the boundary.
+//!
+//! Conventions (the header's opening comment is the user-facing version):
+//! - Fallible calls return a `tpc_status` (0 = OK); results go out through pointers, written
+//!   only on success (and, for `TPC_ERR_BUFFER_TOO_SMALL`, the size needed). `err`, when not
+//!   NULL, receives a UTF-8 message (not NUL-terminated) on failure, to be released with
+//!   `tpc_buffer_free`.
+//! - Bytes handed out are owned by the library and released only by `tpc_buffer_free`.
+//! - No global or thread-local mutable state: a `tpc_codec` is immutable and shareable.
 
 #![deny(unsafe_op_in_unsafe_fn)]
+#![allow(non_camel_case_types)]
 
-pub mod chain;
-pub mod codec;
-pub mod error;
-pub mod ffi;
-pub mod wire;
+mod boundary;
+mod buffer;
+mod builder;
+mod codec;
+mod simple;
+mod status;
+mod workspace;
 
-pub use chain::{
-    Codec, CodecBuilder, Workspace, DEFAULT_MAX_DECODED_SIZE, DEFAULT_MAX_TOTAL_DECODED_SIZE, MAX_LAYERS,
-};
-pub use codec::Compression;
-pub use error::{Error, ErrorKind, Result};
+pub use buffer::*;
+pub use builder::*;
+pub use codec::*;
+pub use simple::*;
+pub use status::*;
+pub use workspace::*;

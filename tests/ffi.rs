@@ -2,7 +2,8 @@
 
 use std::ffi::CStr;
 use std::ptr;
-use temporal_payload_codec::ffi::*;
+use temporal_payload_codec::*;
+use temporal_payload_codec_core::Codec;
 
 fn empty() -> tpc_buffer {
     tpc_buffer {
@@ -279,7 +280,7 @@ fn a_configured_codec_encrypts_and_limits() {
         tpc_buffer_free(&mut dec);
         tpc_buffer_free(&mut enc);
 
-        let big = temporal_payload_codec::Codec::default()
+        let big = Codec::default()
             .encode(&[&[0x0a, 0xc8, 0x01, 0x12, 0xc5, 0x01][..], &[b'a'; 197]].concat())
             .unwrap();
         assert_eq!(
@@ -295,7 +296,7 @@ fn a_configured_codec_encrypts_and_limits() {
         assert_eq!(tpc_codec_builder_set_max_total_decoded_size(b, 450), TPC_OK);
         assert_eq!(tpc_codec_build(b, &mut codec, &mut err), TPC_OK);
         let one = [&[0x0a, 0xc8, 0x01, 0x12, 0xc5, 0x01][..], &[b'a'; 197]].concat();
-        let two = temporal_payload_codec::Codec::default()
+        let two = Codec::default()
             .encode(&[one.clone(), one.clone()].concat())
             .unwrap();
         assert_eq!(
@@ -303,7 +304,7 @@ fn a_configured_codec_encrypts_and_limits() {
             TPC_OK
         );
         tpc_buffer_free(&mut dec);
-        let three = temporal_payload_codec::Codec::default()
+        let three = Codec::default()
             .encode(&[one.clone(), one.clone(), one].concat())
             .unwrap();
         assert_eq!(
@@ -419,7 +420,7 @@ fn decode_into_loop(codec: *const tpc_codec, input: &[u8]) -> Result<(Vec<u8>, u
 #[test]
 fn decode_into_gives_what_decode_gives() {
     let plain = sample();
-    let big_plain = temporal_payload_codec::Codec::builder()
+    let big_plain = Codec::builder()
         .build()
         .unwrap()
         .decode(
@@ -624,14 +625,20 @@ fn encode_parts(codec: *const tpc_codec, parts: &[tpc_slice]) -> Result<Vec<u8>,
 
 /// The slices of each serialized Payload in a serialized Payloads (borrowing `framed`).
 fn slices_of(framed: &[u8]) -> Vec<tpc_slice> {
-    temporal_payload_codec::wire::split_payloads(framed)
-        .unwrap()
-        .iter()
-        .map(|&(p, _)| tpc_slice {
+    let mut rest = framed;
+    let mut out = Vec::new();
+    while !rest.is_empty() {
+        assert_eq!(rest[0], 0x0a, "the test batches hold field 1 only");
+        rest = &rest[1..];
+        let len = prost::encoding::decode_varint(&mut rest).unwrap() as usize;
+        let (p, tail) = rest.split_at(len);
+        out.push(tpc_slice {
             data: if p.is_empty() { ptr::null() } else { p.as_ptr() },
             len: p.len(),
-        })
-        .collect()
+        });
+        rest = tail;
+    }
+    out
 }
 
 #[test]

@@ -1,5 +1,5 @@
 // One third of benches/engines/run.sh: xerial snappy-java (Google's C++ snappy over JNI, what
-// the Java benchmark's snappy-java codec runs) timed exactly as examples/engine_snap.rs times
+// the Java benchmark's snappy-java codec runs) timed exactly as benches/tools/engine_snap.rs times
 // the snap crate: every serialized payload of a batch cut into 64 KiB pieces, compressed and
 // decompressed as raw blocks into reused arrays, best round of ROUNDS.
 // Usage: java -cp snappy-java.jar SnappyJavaRaw.java BATCH_DIR ROUNDS

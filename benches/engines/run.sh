@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The raw snappy engines side by side, without framing, CRC, protobuf or any binding:
 #   benches/engines/run.sh [ROUNDS]   (default 5; about 2 minutes)
-# The Rust `snap` crate (what the core runs, examples/engine_snap.rs), golang/snappy (amd64
+# The Rust `snap` crate (what the core runs, benches/tools/engine_snap.rs), golang/snappy (amd64
 # assembly, what the Go benchmark's pure-Go codec runs, BenchmarkEngineGolangSnappy) and
 # xerial snappy-java (Google's C++ snappy over JNI, what the Java benchmark's snappy-java codec
 # runs, SnappyJavaRaw.java), on the same pieces: each serialized payload of the shared batches

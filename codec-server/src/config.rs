@@ -11,7 +11,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use temporal_payload_codec::{Codec, Compression};
+use temporal_payload_codec_core::{Codec, Compression};
 use zeroize::Zeroizing;
 
 /// The namespace entry that applies to namespaces not listed (and to requests naming none).
@@ -287,7 +287,7 @@ fn build_namespace(
         ))
     })?;
     b.compression(compression).only_if_smaller(c.only_if_smaller);
-    let codec_err = |e: temporal_payload_codec::Error| cerr(format!("{what}: {}", e.message()));
+    let codec_err = |e: temporal_payload_codec_core::Error| cerr(format!("{what}: {}", e.message()));
     if let Some(level) = c.zlib_level {
         b.zlib_level(level).map_err(codec_err)?;
     }

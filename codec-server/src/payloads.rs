@@ -1008,7 +1008,7 @@ mod tests {
     fn matches_the_core_codecs_view_of_the_bytes() {
         // What we serialize, the core parses, wraps (snappy, the default) and unwraps back to
         // the very same payloads.
-        let codec = temporal_payload_codec::Codec::builder().build().unwrap();
+        let codec = temporal_payload_codec_core::Codec::builder().build().unwrap();
         let (proto, _) = json_to_proto(sample().to_string().as_bytes()).unwrap();
         let back = codec.decode(&codec.encode(&proto).unwrap()).unwrap();
         let (json, _) = proto_to_json(&back).unwrap();

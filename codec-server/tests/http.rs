@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use temporal_payload_codec::Codec;
+use temporal_payload_codec_core::Codec;
 use tower::ServiceExt;
 use tpc_codec_server::config::Config;
 use tpc_codec_server::payloads::{json_to_proto, proto_to_json};
@@ -654,7 +654,7 @@ async fn max_total_decoded_size_bounds_each_request() {
     // Two zlib payloads of 600 bytes each, as a worker would write them: one fits under
     // 1000 bytes, both do not.
     let mut b = Codec::builder();
-    b.compression(temporal_payload_codec::Compression::Zlib);
+    b.compression(temporal_payload_codec_core::Compression::Zlib);
     let worker = b.build().unwrap();
     let plain = batch(2, "binary/plain", &[b'a'; 600]);
     let (proto, _) = json_to_proto(plain.as_bytes()).unwrap();

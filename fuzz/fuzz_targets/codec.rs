@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use temporal_payload_codec::{Codec, CodecBuilder, Compression, ErrorKind};
+use temporal_payload_codec_core::{Codec, CodecBuilder, Compression, ErrorKind};
 use temporal_payload_codec_fuzz::{
     check_decode_peak, decode_bound, metered, MAX_DECODED_SIZE, MAX_TOTAL_DECODED_SIZE,
 };
@@ -30,7 +30,7 @@ fn codec(selector: u8) -> Codec {
     b.build().unwrap()
 }
 
-fn decode(codec: &Codec, keyed: bool, input: &[u8]) -> temporal_payload_codec::Result<Vec<u8>> {
+fn decode(codec: &Codec, keyed: bool, input: &[u8]) -> temporal_payload_codec_core::Result<Vec<u8>> {
     let (result, peak) = metered("Codec::decode", decode_bound(input, None, keyed), || {
         codec.decode(input)
     });

@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use temporal_payload_codec::ffi::TPC_OK;
+use temporal_payload_codec::TPC_OK;
 use temporal_payload_codec_fuzz::{
     check_decode_peak, checked_decode, codec, decode_bound, decode_into_once, Config, Failure,
 };

@@ -8,7 +8,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use std::sync::Mutex;
-use temporal_payload_codec::ffi::TPC_ERR_LIMIT_EXCEEDED;
+use temporal_payload_codec::TPC_ERR_LIMIT_EXCEEDED;
 use temporal_payload_codec_fuzz::{
     checked_decode, codec, encode, encode_bound, encode_payloads, frame, parts, slices, Config, Outcome,
     Workspace,

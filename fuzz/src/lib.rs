@@ -13,7 +13,7 @@ use std::marker::PhantomData;
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering::Relaxed};
 use std::sync::OnceLock;
-use temporal_payload_codec::ffi::*;
+use temporal_payload_codec::*;
 
 /// Per payload and layer. Small, so runs stay fast and the limit checks are reachable; the
 /// seed generator (fuzz/seeds.py) and scripts/fuzz.sh read both numbers from this file.

@@ -18,7 +18,7 @@ import zlib
 from pathlib import Path
 
 MIB = 1 << 20
-# The core's defaults (src/chain.rs): per payload and layer, and per call.
+# The core's defaults (core/src/chain/mod.rs): per payload and layer, and per call.
 MAX_DECODED_SIZE = 64 * MIB
 MAX_TOTAL_DECODED_SIZE = 256 * MIB
 

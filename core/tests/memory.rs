@@ -14,7 +14,7 @@ use prost::encoding::encode_varint;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use temporal_payload_codec::{Codec, CodecBuilder, Compression, ErrorKind};
+use temporal_payload_codec_core::{Codec, CodecBuilder, Compression, ErrorKind};
 
 struct Counting;
 
@@ -131,7 +131,7 @@ fn small_limits(configure: impl FnOnce(&mut CodecBuilder)) -> Codec {
     b.build().unwrap()
 }
 
-fn assert_error(result: temporal_payload_codec::Result<Vec<u8>>, kind: ErrorKind, fragment: &str) {
+fn assert_error(result: temporal_payload_codec_core::Result<Vec<u8>>, kind: ErrorKind, fragment: &str) {
     let err = result.expect_err("the call must fail");
     assert_eq!(err.kind(), kind, "{err}");
     assert!(err.message().contains(fragment), "{err:?} lacks {fragment:?}");

@@ -3,10 +3,13 @@
 
 use base64::{engine::general_purpose::STANDARD, Engine};
 use serde_json::Value;
-use temporal_payload_codec::Codec;
+use temporal_payload_codec_core::Codec;
 
 fn cases() -> Vec<Value> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/reference-snappy.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/vectors/reference-snappy.json"
+    );
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
     let doc: Value = serde_json::from_str(&text).unwrap();
     let cases = doc["cases"].as_array().unwrap().clone();
@@ -58,7 +61,7 @@ fn decode_reads_the_reference_and_the_raw_dialect() {
 fn decode_reads_the_go_encryption_samples_bytes() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/vectors/go-sample-encryption.json"
+        "/../tests/vectors/go-sample-encryption.json"
     );
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let id = doc["key_id"].as_str().unwrap();

@@ -1,8 +1,15 @@
 //! Helpers for tests that run the real peers (Python with temporalio, cramjam, cryptography).
+//! The peers' scripts, the venv and the shared vectors are the repository's (its root is this
+//! crate's parent), as every language's tests use them.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+
+/// The repository's root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
 
 /// The project's test venv python: `TPC_PYTHON`, else `.venv/bin/python`. A missing venv fails
 /// the test (no silent skip): `scripts/setup.sh` creates it.
@@ -10,7 +17,7 @@ pub fn python() -> PathBuf {
     if let Some(p) = std::env::var_os("TPC_PYTHON") {
         return p.into();
     }
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    let venv = repo().join(".venv/bin/python");
     assert!(
         venv.exists(),
         "{} is missing: run scripts/setup.sh (it installs temporalio, cramjam and cryptography)",
@@ -21,7 +28,7 @@ pub fn python() -> PathBuf {
 
 /// Runs `script args` with the venv python, feeding `stdin`, and parses its JSON output.
 pub fn run_json(script: &str, args: &[&str], stdin: &str) -> serde_json::Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(script);
+    let path = repo().join(script);
     let mut child = Command::new(python())
         .arg(&path)
         .args(args)

@@ -12,9 +12,9 @@ pub const ENCRYPTED_ENCODING: &[u8] = b"binary/encrypted";
 /// Metadata key naming the key that encrypted a payload.
 pub const KEY_ID_METADATA: &str = "encryption-key-id";
 
-/// The compression layer. The numbers are the C ABI's `TPC_COMPRESSION_*` (a contract).
+/// The compression layer that encoding adds (decoding reads every one, whatever this is).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[repr(u32)]
+#[non_exhaustive]
 pub enum Compression {
     /// No compression layer.
     None = 0,
@@ -28,18 +28,8 @@ pub enum Compression {
 }
 
 impl Compression {
-    pub fn from_code(code: u32) -> Option<Self> {
-        match code {
-            0 => Some(Compression::None),
-            1 => Some(Compression::Snappy),
-            2 => Some(Compression::SnappyRaw),
-            3 => Some(Compression::Zlib),
-            _ => None,
-        }
-    }
-
     /// The wrapper's `encoding` label, if this compression wraps at all.
-    pub fn label(self) -> Option<&'static [u8]> {
+    pub(crate) fn label(self) -> Option<&'static [u8]> {
         match self {
             Compression::None => None,
             Compression::Snappy | Compression::SnappyRaw => Some(SNAPPY_ENCODING),

@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use prost::encoding::encode_varint;
 use std::collections::HashSet;
-use temporal_payload_codec::{Codec, Compression, ErrorKind};
+use temporal_payload_codec_core::{Codec, Compression, ErrorKind};
 
 const KEY_A: [u8; 32] = [0xA1; 32];
 const KEY_B: [u8; 32] = [0xB2; 32];
@@ -43,7 +43,7 @@ fn json(data: &[u8]) -> Vec<u8> {
 /// `external_payloads` (field 3) with size_bytes = 1234, then an unknown field 15.
 const EXTRA_FIELDS: &[u8] = &[0x1a, 0x03, 0x08, 0xd2, 0x09, 0x7a, 0x02, b'h', b'i'];
 
-fn codec(configure: impl FnOnce(&mut temporal_payload_codec::CodecBuilder)) -> Codec {
+fn codec(configure: impl FnOnce(&mut temporal_payload_codec_core::CodecBuilder)) -> Codec {
     let mut b = Codec::builder();
     configure(&mut b);
     b.build().unwrap()
@@ -238,7 +238,7 @@ fn other_encodings_pass_through_decode_untouched() {
 fn layers_are_peeled_repeatedly_up_to_the_limit() {
     let mut bytes = payloads(&[json(b"\"deep\"")]);
     let original = bytes.clone();
-    for _ in 0..temporal_payload_codec::MAX_LAYERS {
+    for _ in 0..temporal_payload_codec_core::MAX_LAYERS {
         bytes = Codec::default().encode(&bytes).unwrap();
     }
     assert_eq!(Codec::default().decode(&bytes).unwrap(), original);

@@ -88,14 +88,13 @@ impl Decompressor {
     }
 }
 
-/// Inflates one stream with a fresh state (see `Decompressor`).
-pub fn decompress(data: &[u8], max: usize, out: &mut Vec<u8>) -> Result<()> {
-    Decompressor::default().decompress(data, max, out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn decompress(data: &[u8], max: usize, out: &mut Vec<u8>) -> Result<()> {
+        Decompressor::default().decompress(data, max, out)
+    }
 
     #[test]
     fn round_trip_and_reuse() {

@@ -6,7 +6,7 @@ mod common;
 
 use common::{b64, run_json, unb64};
 use serde_json::json;
-use temporal_payload_codec::{Codec, Compression, ErrorKind};
+use temporal_payload_codec_core::{Codec, Compression, ErrorKind};
 
 fn hex(text: &str) -> Vec<u8> {
     (0..text.len())

@@ -1,51 +1,43 @@
-//! Errors: one kind per C status code, plus a message naming what was wrong.
+//! Errors: a kind (each has its C status code in the C ABI crate) and a message naming what was wrong.
 //!
 //! Messages name payload indexes, encodings and key ids, never key bytes or payload data,
 //! because they end up in logs and in HTTP responses of the codec server.
 
 use std::fmt;
 
-/// What went wrong. The discriminants are the C ABI status codes (a contract: never renumber).
+/// What went wrong. The C ABI gives each kind its status code (`TPC_ERR_*`, in the
+/// `temporal-payload-codec` crate).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u32)]
+#[non_exhaustive]
 pub enum ErrorKind {
-    /// A required pointer argument was NULL (C ABI only).
-    NullArgument = 1,
     /// A builder option was out of range, or keys were misconfigured.
-    InvalidArgument = 2,
+    InvalidArgument,
     /// The input is not a valid serialized `Payloads`, or a `Payload` inside it is malformed.
-    MalformedInput = 3,
-    /// An encoded payload's data cannot be decoded (bad snappy/zlib stream, CRC mismatch, ...).
-    CorruptPayload = 4,
-    /// A decoded payload would exceed the configured maximum size, or layers nest too deep.
-    LimitExceeded = 5,
+    MalformedInput,
+    /// An encoded payload's data cannot be decoded (bad snappy/zlib stream, CRC mismatch, a
+    /// length claim its bytes cannot hold, ...).
+    CorruptPayload,
+    /// A decoded payload would exceed the maximum decoded size, a decode call the maximum
+    /// total decoded size, or layers nest too deep; or the allocator refused memory.
+    LimitExceeded,
     /// An encrypted payload names a key id this codec does not hold.
-    UnknownKey = 6,
+    UnknownKey,
     /// Authenticated decryption failed: wrong key, or the payload was tampered with.
-    DecryptFailed = 7,
-    /// The caller's buffer cannot hold the result (C ABI only: `tpc_codec_decode_into`).
-    BufferTooSmall = 8,
-    /// A bug: a panic was caught at the C boundary.
-    Internal = 255,
+    DecryptFailed,
+    /// An operating-system failure (the CSPRNG) or a broken internal invariant: a bug.
+    Internal,
 }
 
 impl ErrorKind {
-    /// The C status code.
-    pub fn code(self) -> u32 {
-        self as u32
-    }
-
-    /// Short static description, also used by `tpc_status_str`.
+    /// Short static description, the prefix of [`Error`]'s `Display`.
     pub fn description(self) -> &'static str {
         match self {
-            ErrorKind::NullArgument => "null argument",
             ErrorKind::InvalidArgument => "invalid argument",
             ErrorKind::MalformedInput => "malformed input",
             ErrorKind::CorruptPayload => "corrupt payload",
             ErrorKind::LimitExceeded => "limit exceeded",
             ErrorKind::UnknownKey => "unknown key",
             ErrorKind::DecryptFailed => "decryption failed",
-            ErrorKind::BufferTooSmall => "buffer too small",
             ErrorKind::Internal => "internal error",
         }
     }
@@ -59,6 +51,7 @@ pub struct Error {
 }
 
 impl Error {
+    /// An error of `kind` with `message`.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error {
             kind,
@@ -66,6 +59,7 @@ impl Error {
         }
     }
 
+    /// What went wrong.
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }
@@ -99,6 +93,7 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {}
 
+/// The result of every fallible call of this crate.
 pub type Result<T> = std::result::Result<T, Error>;
 
 pub(crate) fn malformed(message: impl Into<String>) -> Error {

@@ -20,7 +20,7 @@
 mod bench_data;
 
 use std::hint::black_box;
-use temporal_payload_codec::Codec;
+use temporal_payload_codec_core::Codec;
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -73,6 +73,36 @@ pub fn batch(count: usize, size: usize) -> Vec<u8> {
     out
 }
 
+/// The serialized payloads of a serialized `Payloads` (every field is field 1, as `batch` and
+/// the library write them).
+pub fn split(batch: &[u8]) -> Vec<Vec<u8>> {
+    let mut rest = batch;
+    let mut out = Vec::new();
+    while !rest.is_empty() {
+        rest = &rest[1..];
+        let len = prost::encoding::decode_varint(&mut rest).unwrap() as usize;
+        out.push(rest[..len].to_vec());
+        rest = &rest[len..];
+    }
+    out
+}
+
+/// The `data` field of a serialized `Payload` (its metadata entries skipped).
+pub fn data_of(payload: &[u8]) -> &[u8] {
+    let mut rest = payload;
+    while !rest.is_empty() {
+        let key = prost::encoding::decode_varint(&mut rest).unwrap();
+        assert_eq!(key & 7, 2, "a Payload's fields are length-delimited");
+        let len = prost::encoding::decode_varint(&mut rest).unwrap() as usize;
+        let (value, tail) = rest.split_at(len);
+        if key >> 3 == 2 {
+            return value;
+        }
+        rest = tail;
+    }
+    &[]
+}
+
 #[allow(dead_code)]
 fn main() {
     let dir = std::env::args().nth(1).expect("usage: bench_data OUT_DIR");

@@ -6,7 +6,7 @@ mod common;
 
 use common::{b64, run_json, unb64};
 use serde_json::json;
-use temporal_payload_codec::Codec;
+use temporal_payload_codec_core::Codec;
 
 #[test]
 fn byte_identical_to_the_reference_codec_both_directions() {

@@ -7,15 +7,18 @@
 //! buffers; each round times the whole batch, and the best round is printed as
 //! `engine<TAB>batch<TAB>compress_ns<TAB>decompress_ns`.
 
+#[path = "bench_data.rs"]
+#[allow(dead_code)]
+mod bench_data;
+
 use std::hint::black_box;
 use std::time::Instant;
 
 /// The serialized payloads of a serialized `Payloads`, cut into framing-sized pieces.
 fn chunks(batch: &[u8]) -> Vec<Vec<u8>> {
-    let payloads = temporal_payload_codec::wire::split_payloads(batch).expect("a Payloads");
-    payloads
+    bench_data::split(batch)
         .iter()
-        .flat_map(|&(payload, _)| payload.chunks(65536).map(<[u8]>::to_vec))
+        .flat_map(|payload| payload.chunks(65536).map(<[u8]>::to_vec))
         .collect()
 }
 

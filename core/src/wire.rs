@@ -273,13 +273,6 @@ pub fn validated_payloads(input: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
-/// Splits a serialized `Payloads` into the serialized bytes of each `Payload`, borrowing, with
-/// what codecs need to know of each (see [`PayloadsIter`], which does the same without the
-/// vector).
-pub fn split_payloads(input: &[u8]) -> Result<Vec<(&[u8], PayloadView<'_>)>> {
-    PayloadsIter::new(input).collect()
-}
-
 /// What a codec needs to know about one serialized `Payload`, borrowed from its bytes.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct PayloadView<'a> {
@@ -487,6 +480,10 @@ pub fn payloads_entry_size(len: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn split_payloads(input: &[u8]) -> Result<Vec<(&[u8], PayloadView<'_>)>> {
+        PayloadsIter::new(input).collect()
+    }
 
     fn wrapper(metadata: &[(&str, &[u8])], data: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
