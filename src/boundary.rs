@@ -38,6 +38,15 @@ pub(crate) fn null(what: &str) -> Failure {
     Failure::new(TPC_ERR_NULL_ARGUMENT, format!("{what} is NULL"))
 }
 
+/// Fails with a NULL-argument failure naming `what` when `p` is NULL: the check every output
+/// pointer gets before any work is done.
+pub(crate) fn require<T>(p: *mut T, what: &str) -> Result<(), Failure> {
+    if p.is_null() {
+        return Err(null(what));
+    }
+    Ok(())
+}
+
 /// Writes `failure`'s message to `err` (when not NULL) and returns its status.
 pub(crate) fn report(err: *mut tpc_buffer, failure: Failure) -> tpc_status {
     if !err.is_null() {

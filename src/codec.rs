@@ -1,7 +1,7 @@
 //! The explicit tier's codec (`tpc_codec`: encode, decode, free) and the advanced calls on it:
 //! decode into caller memory and scatter-gather encode.
 
-use crate::boundary::{borrow, guarded, null, report, Failure};
+use crate::boundary::{borrow, guarded, null, require, Failure};
 use crate::buffer::{to_buffer, tpc_buffer, tpc_slice};
 use crate::status::{tpc_status, TPC_ERR_BUFFER_TOO_SMALL};
 use temporal_payload_codec_core::Codec;
@@ -18,50 +18,46 @@ impl tpc_codec {
     }
 }
 
-/// Runs `f` on the codec behind `codec`, or reports a NULL one through `err`: the shared
-/// front of every call that takes a codec.
+/// Runs `f` on the codec behind `codec` under the boundary's guard, or reports a NULL codec:
+/// the shared front of every call that takes a codec.
 ///
 /// # Safety
 /// `codec` must be NULL or a live codec from `tpc_codec_build`.
 pub(crate) unsafe fn with_codec(
     codec: *const tpc_codec,
     err: *mut tpc_buffer,
-    f: impl FnOnce(&Codec) -> tpc_status,
+    f: impl FnOnce(&Codec) -> Result<(), Failure>,
 ) -> tpc_status {
-    // SAFETY: a non-NULL `codec` is a live tpc_codec by contract, only read (it is immutable).
-    match unsafe { codec.as_ref() } {
-        Some(c) => f(&c.inner),
-        None => report(err, null("codec")),
-    }
+    guarded(err, || {
+        // SAFETY: a non-NULL `codec` is a live tpc_codec by contract, only read (it is
+        // immutable).
+        let c = unsafe { codec.as_ref() }.ok_or_else(|| null("codec"))?;
+        f(&c.inner)
+    })
 }
 
 /// Shared body of the four encode/decode exports of the simple and explicit tiers.
 ///
 /// # Safety
-/// As for `bytes`; `out` must be NULL or writable.
+/// `payloads` as for `borrow`; `out` must be NULL or writable.
 pub(crate) unsafe fn run(
     codec: &Codec,
     encode: bool,
     payloads: *const u8,
     len: usize,
     out: *mut tpc_buffer,
-    err: *mut tpc_buffer,
-) -> tpc_status {
-    guarded(err, || {
-        if out.is_null() {
-            return Err(null("out"));
-        }
-        // SAFETY: forwarded from the exported function's contract.
-        let input = unsafe { borrow(payloads, len, "payloads") }?;
-        let result = if encode {
-            codec.encode(input)
-        } else {
-            codec.decode(input)
-        }?;
-        // SAFETY: `out` is non-NULL (checked) and the caller passed it as writable.
-        unsafe { out.write(to_buffer(result)) };
-        Ok(())
-    })
+) -> Result<(), Failure> {
+    require(out, "out")?;
+    // SAFETY: forwarded from the exported function's contract.
+    let input = unsafe { borrow(payloads, len, "payloads") }?;
+    let result = if encode {
+        codec.encode(input)
+    } else {
+        codec.decode(input)
+    }?;
+    // SAFETY: `out` is non-NULL (checked) and the caller passed it as writable.
+    unsafe { out.write(to_buffer(result)) };
+    Ok(())
 }
 
 /// Explicit tier. Encodes a serialized Payloads with `codec` into `*out`. Thread-safe. A NULL
@@ -78,7 +74,7 @@ pub unsafe extern "C" fn tpc_codec_encode(
     err: *mut tpc_buffer,
 ) -> tpc_status {
     // SAFETY: same contract as this function's.
-    unsafe { with_codec(codec, err, |c| run(c, true, payloads, len, out, err)) }
+    unsafe { with_codec(codec, err, |c| run(c, true, payloads, len, out)) }
 }
 
 /// Explicit tier. Decodes a serialized Payloads with `codec` into `*out`. Thread-safe.
@@ -94,7 +90,7 @@ pub unsafe extern "C" fn tpc_codec_decode(
     err: *mut tpc_buffer,
 ) -> tpc_status {
     // SAFETY: same contract as this function's.
-    unsafe { with_codec(codec, err, |c| run(c, false, payloads, len, out, err)) }
+    unsafe { with_codec(codec, err, |c| run(c, false, payloads, len, out)) }
 }
 
 /// Explicit tier. Releases a codec (its keys are wiped). NULL is ignored. No call may be
@@ -148,31 +144,27 @@ pub unsafe extern "C" fn tpc_codec_decode_into(
     err: *mut tpc_buffer,
 ) -> tpc_status {
     let call = |c: &Codec| {
-        guarded(err, || {
-            if out_len.is_null() {
-                return Err(null("out_len"));
-            }
-            // SAFETY: forwarded from the exported function's contract.
-            let input = unsafe { borrow(payloads, len, "payloads") }?;
-            let dst: &mut [u8] = match (dst.is_null(), dst_cap) {
-                (true, 0) => &mut [],
-                (true, _) => return Err(null("dst with a non-zero capacity")),
-                // SAFETY: non-NULL, and by contract `dst_cap` writable bytes of initialized
-                // memory (any values: they are only overwritten), not overlapping the
-                // input, and not used by the caller during the call.
-                (false, _) => unsafe { std::slice::from_raw_parts_mut(dst, dst_cap) },
-            };
-            let n = c.decode_to(input, dst)?;
-            // SAFETY: `out_len` is non-NULL (checked) and the caller passed it as writable.
-            unsafe { out_len.write(n) };
-            if n > dst_cap {
-                return Err(Failure::new(
-                    TPC_ERR_BUFFER_TOO_SMALL,
-                    format!("the result needs {n} bytes; the buffer holds {dst_cap}"),
-                ));
-            }
-            Ok(())
-        })
+        require(out_len, "out_len")?;
+        // SAFETY: forwarded from the exported function's contract.
+        let input = unsafe { borrow(payloads, len, "payloads") }?;
+        let dst: &mut [u8] = match (dst.is_null(), dst_cap) {
+            (true, 0) => &mut [],
+            (true, _) => return Err(null("dst with a non-zero capacity")),
+            // SAFETY: non-NULL, and by contract `dst_cap` writable bytes of initialized memory
+            // (any values: they are only overwritten), not overlapping the input, and not used
+            // by the caller during the call.
+            (false, _) => unsafe { std::slice::from_raw_parts_mut(dst, dst_cap) },
+        };
+        let n = c.decode_to(input, dst)?;
+        // SAFETY: `out_len` is non-NULL (checked) and the caller passed it as writable.
+        unsafe { out_len.write(n) };
+        if n > dst_cap {
+            return Err(Failure::new(
+                TPC_ERR_BUFFER_TOO_SMALL,
+                format!("the result needs {n} bytes; the buffer holds {dst_cap}"),
+            ));
+        }
+        Ok(())
     };
     // SAFETY: same contract as this function's.
     unsafe { with_codec(codec, err, call) }
@@ -223,17 +215,13 @@ pub unsafe extern "C" fn tpc_codec_encode_gather(
     err: *mut tpc_buffer,
 ) -> tpc_status {
     let call = |c: &Codec| {
-        guarded(err, || {
-            if out.is_null() {
-                return Err(null("out"));
-            }
-            // SAFETY: forwarded from this function's contract.
-            let parts = unsafe { parts(payloads, count) }?;
-            let result = c.encode_payloads(&parts)?;
-            // SAFETY: `out` is non-NULL (checked) and the caller passed it as writable.
-            unsafe { out.write(to_buffer(result)) };
-            Ok(())
-        })
+        require(out, "out")?;
+        // SAFETY: forwarded from this function's contract.
+        let parts = unsafe { parts(payloads, count) }?;
+        let result = c.encode_payloads(&parts)?;
+        // SAFETY: `out` is non-NULL (checked) and the caller passed it as writable.
+        unsafe { out.write(to_buffer(result)) };
+        Ok(())
     };
     // SAFETY: same contract as this function's.
     unsafe { with_codec(codec, err, call) }

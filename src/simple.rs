@@ -1,6 +1,7 @@
 //! The simple tier: the default codec (the reference codec: snappy framing, always wrapped, no
 //! encryption, default limits). Nothing to configure or free but the result.
 
+use crate::boundary::guarded;
 use crate::buffer::tpc_buffer;
 use crate::codec::run;
 use crate::status::tpc_status;
@@ -20,7 +21,9 @@ pub unsafe extern "C" fn tpc_encode(
     err: *mut tpc_buffer,
 ) -> tpc_status {
     // SAFETY: same contract as this function's.
-    unsafe { run(&Codec::default(), true, payloads, len, out, err) }
+    guarded(err, || unsafe {
+        run(&Codec::default(), true, payloads, len, out)
+    })
 }
 
 /// Simple tier. Decodes a serialized Payloads with the default codec into `*out`.
@@ -35,5 +38,7 @@ pub unsafe extern "C" fn tpc_decode(
     err: *mut tpc_buffer,
 ) -> tpc_status {
     // SAFETY: same contract as this function's.
-    unsafe { run(&Codec::default(), false, payloads, len, out, err) }
+    guarded(err, || unsafe {
+        run(&Codec::default(), false, payloads, len, out)
+    })
 }

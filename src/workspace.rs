@@ -1,7 +1,7 @@
 //! The advanced tier's workspace: memory and compressor state a caller keeps between encode
 //! calls (`tpc_workspace_encode`).
 
-use crate::boundary::{borrow, guarded, null};
+use crate::boundary::{borrow, null, require};
 use crate::buffer::{tpc_buffer, tpc_slice};
 use crate::codec::{tpc_codec, with_codec};
 use crate::status::tpc_status;
@@ -47,30 +47,23 @@ pub unsafe extern "C" fn tpc_workspace_encode(
     err: *mut tpc_buffer,
 ) -> tpc_status {
     let call = |c: &Codec| {
-        guarded(err, || {
-            if out.is_null() {
-                return Err(null("out"));
-            }
-            // SAFETY: a non-NULL `ws` is a live workspace that, by contract, no other call
-            // uses now.
-            let ws = unsafe { ws.as_mut() }.ok_or_else(|| null("workspace"))?;
-            // SAFETY: forwarded from the exported function's contract.
-            let input = unsafe { borrow(payloads, len, "payloads") }?;
-            let result = c.encode_with(&mut ws.inner, input)?;
-            let view = match result.len() {
-                0 => tpc_slice {
-                    data: ptr::null(),
-                    len: 0,
-                },
-                n => tpc_slice {
-                    data: result.as_ptr(),
-                    len: n,
-                },
-            };
-            // SAFETY: `out` is non-NULL (checked) and the caller passed it as writable.
-            unsafe { out.write(view) };
-            Ok(())
-        })
+        require(out, "out")?;
+        // SAFETY: a non-NULL `ws` is a live workspace that, by contract, no other call uses now.
+        let ws = unsafe { ws.as_mut() }.ok_or_else(|| null("workspace"))?;
+        // SAFETY: forwarded from the exported function's contract.
+        let input = unsafe { borrow(payloads, len, "payloads") }?;
+        let result = c.encode_with(&mut ws.inner, input)?;
+        let view = tpc_slice {
+            data: if result.is_empty() {
+                ptr::null()
+            } else {
+                result.as_ptr()
+            },
+            len: result.len(),
+        };
+        // SAFETY: `out` is non-NULL (checked) and the caller passed it as writable.
+        unsafe { out.write(view) };
+        Ok(())
     };
     // SAFETY: same contract as this function's.
     unsafe { with_codec(codec, err, call) }

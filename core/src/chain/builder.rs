@@ -99,12 +99,7 @@ impl CodecBuilder {
     /// The most bytes one payload may decode to, per layer (default
     /// [`DEFAULT_MAX_DECODED_SIZE`]); at least 1.
     pub fn max_decoded_size(&mut self, max_bytes: usize) -> Result<()> {
-        let result = if max_bytes == 0 {
-            Err(invalid("max decoded size must be at least 1 byte"))
-        } else {
-            self.max_decoded_size = max_bytes;
-            Ok(())
-        };
+        let result = at_least_one(max_bytes, "max decoded size").map(|n| self.max_decoded_size = n);
         self.record(result)
     }
 
@@ -114,12 +109,8 @@ impl CodecBuilder {
     /// batch of bombs from exhausting the host: Linux overcommits, so a reservation that
     /// succeeds can still kill the process when its pages are touched.
     pub fn max_total_decoded_size(&mut self, max_bytes: usize) -> Result<()> {
-        let result = if max_bytes == 0 {
-            Err(invalid("max total decoded size must be at least 1 byte"))
-        } else {
-            self.max_total_decoded_size = max_bytes;
-            Ok(())
-        };
+        let result =
+            at_least_one(max_bytes, "max total decoded size").map(|n| self.max_total_decoded_size = n);
         self.record(result)
     }
 
@@ -156,4 +147,12 @@ impl CodecBuilder {
             max_total_decoded_size: self.max_total_decoded_size,
         })
     }
+}
+
+/// A limit in bytes, which must allow at least one.
+fn at_least_one(max_bytes: usize, what: &str) -> Result<usize> {
+    if max_bytes == 0 {
+        return Err(invalid(format!("{what} must be at least 1 byte")));
+    }
+    Ok(max_bytes)
 }
