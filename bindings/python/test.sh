@@ -4,9 +4,10 @@
 #   bindings/python/test.sh [pytest args...]
 # Builds the library, installs the package into the project's .venv with
 # `pip install ./bindings/python` (the wheel bundles the library), then ruff, mypy, the hostile
-# batches under a 4 GiB address-space limit, pytest (reference oracle, sample encryption layout,
-# errors, threads, a real Temporal server, the examples against the Go worker) and a shell
-# smoke of the payload tool.
+# batches under a 4 GiB address-space limit, pytest (the conformance suite through every path,
+# layouts and signatures against the header, reference oracle, sample encryption layout, errors,
+# threads, a real Temporal server, the examples against the Go worker) and a shell smoke of the
+# payload tool.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -20,7 +21,7 @@ step "build the library"
 
 step "python environment (.venv)"
 command -v go >/dev/null || { echo "go is missing: the starter's smoke test builds the Go example worker (install Go 1.26)"; exit 1; }
-command -v cc >/dev/null || { echo "cc is missing: a test builds a fake library with another ABI"; exit 1; }
+command -v cc >/dev/null || { echo "cc is missing: tests build a fake library with another ABI and a probe of the header"; exit 1; }
 [ -x "$py" ] || python3 -m venv "$venv"
 # The test peers (scripts/requirements-test.txt, what scripts/setup.sh installs) and the pinned
 # lint tools; pip is only run when something is missing or a pin changed.
@@ -41,7 +42,7 @@ step "ruff (lint and format) and mypy"
 cd "$here"
 "$venv/bin/ruff" check --config pyproject.toml . ../../examples/python
 "$venv/bin/ruff" format --check --config pyproject.toml . ../../examples/python
-"$venv/bin/mypy" src tests bench.py ../../examples/python
+"$venv/bin/mypy" src tests bench ../../examples/python
 
 # First, so a library that cannot bound its decoding fails here, within the budget, rather than
 # taking the whole suite down with it.

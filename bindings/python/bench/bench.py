@@ -1,6 +1,6 @@
 """The reference codec against this binding, side by side in one process.
 
-    .venv/bin/python bindings/python/bench.py [--rounds 5] [--data DIR] [--seconds 0.25]
+    .venv/bin/python bindings/python/bench/bench.py [--rounds 5] [--data DIR] [--seconds 0.5]
 
 Reads the core benchmark's batches (each a serialized Payloads; generated with
 `cargo run --release --example bench_data -- DIR` when --data is not given), checks that both
@@ -33,10 +33,10 @@ from temporal_payload_codec import Codec
 from temporal_payload_codec import version as library_version
 
 # The reference codec: the same oracle as the core tests (tests/oracle/reference_codec.py).
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "oracle"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "oracle"))
 from reference_codec import ReferenceSnappyCodec
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 BATCHES = [("100 x 200 B", "100x200"), ("16 x 4 KiB", "16x4096"), ("4 x 64 KiB", "4x65536"), ("1 x 1 MiB", "1x1048576")]
 T = TypeVar("T")
 

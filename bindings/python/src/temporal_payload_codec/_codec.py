@@ -91,7 +91,7 @@ _local = threading.local()
 # _SCATTER_AVERAGE bytes or more: tpc_codec_encode_gather takes a pointer to each serialized
 # payload (a `bytes` object's own storage), so the batch is never copied in Python. Each
 # pointer costs a ctypes conversion (about 0.5 µs), which framing small payloads with one
-# `b"".join` does not, so batches of small payloads are still framed.
+# `b"".join` does not, so batches of small payloads are still framed (bench/scatter_threshold.py).
 _SCATTER_FROM: Final = 32 * 1024
 _SCATTER_AVERAGE: Final = 1024
 
@@ -194,11 +194,6 @@ def _as_bytes(data: bytes | bytearray | memoryview) -> bytes:
     # bytes(5) would be five zero bytes: only take what holds bytes (bytes itself uncopied).
     return data if type(data) is bytes else memoryview(data).tobytes()
 
-
-# The library's calls each path makes (module attributes, so a test can spy on them).
-_ENCODE: Final = lib.tpc_codec_encode
-_DECODE: Final = lib.tpc_codec_decode
-_ENCODE_GATHER: Final = lib.tpc_codec_encode_gather
 
 # tpc_codec_decode_into's retry pattern ends after at most two retries (the library's contract).
 _DECODE_INTO_CALLS: Final = 3
@@ -360,12 +355,12 @@ class Codec(PayloadCodec):
     def encode_bytes(self, payloads: bytes | bytearray | memoryview) -> bytes:
         """Encodes a serialized ``Payloads``; returns the serialized encoded ``Payloads``."""
         data = _as_bytes(payloads)
-        return self._call(_ENCODE, data, len(data))  # type: ignore[no-any-return]
+        return self._call(lib.tpc_codec_encode, data, len(data))  # type: ignore[no-any-return]
 
     def decode_bytes(self, payloads: bytes | bytearray | memoryview) -> bytes:
         """Decodes a serialized ``Payloads``; returns the serialized decoded ``Payloads``."""
         data = _as_bytes(payloads)
-        return self._call(_DECODE, data, len(data))  # type: ignore[no-any-return]
+        return self._call(lib.tpc_codec_decode, data, len(data))  # type: ignore[no-any-return]
 
     def encode_sync(self, payloads: Sequence[Payload]) -> list[Payload]:
         """:meth:`encode` without the event loop: same count and order out."""
@@ -376,8 +371,8 @@ class Codec(PayloadCodec):
             # Pointers to each bytes object's storage; the array holds references to them.
             # ctypes takes a tuple as a structure's initializer; the stubs only know Slice.
             slices = (Slice * count)(*zip(datas, map(len, datas), strict=True))  # type: ignore[misc]
-            return self._call(_ENCODE_GATHER, slices, count, parse=True, count=count)  # type: ignore[no-any-return]
-        return self._call(_ENCODE, *_frame_serialized(datas, size), parse=True, count=count)  # type: ignore[no-any-return]
+            return self._call(lib.tpc_codec_encode_gather, slices, count, parse=True, count=count)  # type: ignore[no-any-return]
+        return self._call(lib.tpc_codec_encode, *_frame_serialized(datas, size), parse=True, count=count)  # type: ignore[no-any-return]
 
     def decode_sync(self, payloads: Sequence[Payload]) -> list[Payload]:
         """:meth:`decode` without the event loop: same count and order out."""
