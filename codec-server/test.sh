@@ -12,7 +12,9 @@
 # 5. SIGTERM stops the codec server cleanly.
 # Before the Temporal part, a codec server under a 4 GiB address-space limit gets the hostile
 # batches of tests/hostile (4xx each, /healthz still answering) and 1100 idle connections
-# (a new client is still answered within 1 s).
+# (a new client is still answered within 1 s); one holding the key of Temporal's Go encryption
+# sample under the empty key id decodes that sample's bytes (tests/vectors/
+# go-sample-encryption.json, sent as the Web UI sends them) to exactly the plain payloads.
 # Every process started here is stopped on exit; logs are printed on failure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -97,7 +99,7 @@ cat > "$work/cli.toml" <<EOF
 [server]
 listen = "127.0.0.1:$cli_codec_port"
 [namespaces.default]
-encryption_key = "demo-key"
+encryption_key_id = "demo-key"
 keys = [{ id = "demo-key", env = "TPC_KEY_HEX" }]
 [namespaces.default.auth]
 tokens = [{ role = "reader", env = "CS_READER_TOKEN" }, { role = "writer", env = "CS_WRITER_TOKEN" }]
@@ -168,6 +170,80 @@ while read -r name fragment; do
   [[ "$answer" == *"$fragment"* ]] || die "the $name answer does not name the payload ($fragment)"
   curl -fsS -m 5 -o /dev/null "$hostile_url/healthz" || die "/healthz did not answer after the $name batch"
 done <<<"$batches"
+
+log "Temporal's Go encryption sample (tests/vectors/go-sample-encryption.json) under key id \"\""
+go_port=$(free_port)
+go_vector="$repo/tests/vectors/go-sample-encryption.json"
+GO_SAMPLE_KEY=$(python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); assert v["key_id"] == ""; print(v["key_hex"])' "$go_vector")
+export GO_SAMPLE_KEY
+# The sample writes `encryption-key-id: ""`: the empty id is an id, also for /encode.
+cat > "$work/go-sample.toml" <<EOF
+[server]
+listen = "127.0.0.1:$go_port"
+[namespaces.default]
+compression = "zlib"
+encryption_key_id = ""
+max_decoded_size = 1048576
+keys = [{ id = "", env = "GO_SAMPLE_KEY" }]
+EOF
+# The deprecated names (encryption_key, max_decoded_bytes) still load.
+sed -e 's/^encryption_key_id =/encryption_key =/' -e 's/^max_decoded_size =/max_decoded_bytes =/' \
+  "$work/go-sample.toml" >"$work/go-sample-old-names.toml"
+grep -q '^encryption_key = ""' "$work/go-sample-old-names.toml" || die "the old-names config was not written"
+grep -q '^max_decoded_bytes = ' "$work/go-sample-old-names.toml" || die "the old-names config was not written"
+check "the deprecated names pass --check-config" "$server" --check-config -c "$work/go-sample-old-names.toml" >/dev/null
+"$server" -c "$work/go-sample.toml" >"$work/codec-go-sample.log" 2>&1 &
+go_pid=$!
+pids+=($go_pid)
+wait_http "http://127.0.0.1:$go_port/healthz" 20
+python3 - "$go_vector" "http://127.0.0.1:$go_port" "$here/tests" <<'PY' || die "the Go sample check failed"
+import base64, json, sys, urllib.request
+vector, url, tests = sys.argv[1:]
+sys.path.insert(0, tests)
+from proto_to_json import fields, payload_json  # the reader test.sh uses for tests/hostile
+
+def payloads(proto):
+    out = []
+    for number, value in fields(proto):
+        assert number == 1, number
+        out.append(payload_json(value))
+    return out
+
+def normal(p):  # protojson: an absent field is its default
+    return {"metadata": p.get("metadata", {}), "data": p.get("data", "")}
+
+def post(path, body):
+    # As the Web UI calls it: POST {endpoint}/decode, the namespace in X-Namespace.
+    req = urllib.request.Request(url + path, data=json.dumps(body).encode(), method="POST",
+                                 headers={"content-type": "application/json", "x-namespace": "default"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert r.status == 200, r.status
+        return json.load(r)
+
+v = json.load(open(vector))
+names = [c["name"] for c in v["cases"]]
+assert names == ["codec-server-zlib-then-encrypted", "worker-encrypted"], names
+for case in v["cases"]:
+    encoded = payloads(base64.b64decode(case["encoded"]))
+    plain = [normal(p) for p in payloads(base64.b64decode(case["plain"]))]
+    assert all(p["metadata"]["encryption-key-id"] == "" for p in encoded), case["name"]
+    got = post("/decode", {"payloads": encoded})
+    assert set(got) == {"payloads"}, got
+    assert [normal(p) for p in got["payloads"]] == plain, (case["name"], got, plain)
+    print(f'{case["name"]}: {len(plain)} payloads decoded to exactly the plain ones')
+# /encode under the empty id, then /decode: the same payloads.
+plain = [normal(p) for p in payloads(base64.b64decode(v["cases"][0]["plain"]))]
+enc = post("/encode", {"payloads": plain})["payloads"]
+for p in enc:
+    assert base64.b64decode(p["metadata"]["encoding"]) == b"binary/encrypted", p
+    assert p["metadata"]["encryption-key-id"] == "", p
+assert [normal(p) for p in post("/decode", {"payloads": enc})["payloads"]] == plain
+print('encryption_key_id = "": /encode then /decode round-trips')
+PY
+kill -TERM "$go_pid"
+code=0
+wait "$go_pid" || code=$?
+[ "$code" -eq 0 ] || die "the Go sample's codec server exited $code on SIGTERM"
 
 log "1100 idle connections: a new client is still answered at once"
 python3 - "$hostile_port" <<'PY' || die "idle connections check failed"

@@ -184,7 +184,7 @@ class Demo:
         # Keys and tokens come from the environment: the config file itself holds no secret.
         config.write_text(
             f'[server]\nlisten = "127.0.0.1:{self.codec_port}"\n\n'
-            '[namespaces.default]\ncompression = "snappy"\nencryption_key = "demo-key"\n'
+            '[namespaces.default]\ncompression = "snappy"\nencryption_key_id = "demo-key"\n'
             'keys = [{ id = "demo-key", env = "TPC_KEY_HEX", format = "hex" }]\n\n'
             '[namespaces.default.auth]\ntokens = [{ role = "reader", env = "TPC_CODEC_TOKEN" }]\n'
         )

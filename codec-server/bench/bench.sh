@@ -53,7 +53,7 @@ start_servers() {
 listen = "127.0.0.1:$rust_port"
 max_body_bytes = $1
 [namespaces.default]
-encryption_key = "demo-key"
+encryption_key_id = "demo-key"
 keys = [{ id = "demo-key", env = "TPC_KEY_HEX" }]
 EOF
   # Request log lines go to a file, as in production (RUST_LOG=warn would flatter the numbers).

@@ -84,7 +84,7 @@ cat >"$work/server.toml" <<EOF
 [server]
 listen = "127.0.0.1:$rust_port"
 [namespaces.default]
-encryption_key = "demo-key"
+encryption_key_id = "demo-key"
 keys = [{ id = "demo-key", env = "TPC_KEY_HEX" }]
 EOF
 

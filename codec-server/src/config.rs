@@ -75,12 +75,14 @@ pub struct NamespaceConfig {
     pub zlib_level: Option<u32>,
     #[serde(default)]
     pub only_if_smaller: bool,
-    /// Id of the key that encrypts on `/encode`; without it, `/encode` does not encrypt.
-    #[serde(default)]
-    pub encryption_key: Option<String>,
-    /// Largest decoded size of one payload.
-    #[serde(default)]
-    pub max_decoded_bytes: Option<usize>,
+    /// Id of the key that encrypts on `/encode`; without it, `/encode` does not encrypt. The
+    /// empty id is an id like any other (Temporal's Go encryption sample writes one).
+    /// `encryption_key` is the deprecated name.
+    #[serde(default, alias = "encryption_key")]
+    pub encryption_key_id: Option<String>,
+    /// Largest decoded size of one payload. `max_decoded_bytes` is the deprecated name.
+    #[serde(default, alias = "max_decoded_bytes")]
+    pub max_decoded_size: Option<usize>,
     /// Most bytes one request's decode may produce, every payload and layer counted (the
     /// core's default when unset): what bounds the memory a hostile batch can take.
     #[serde(default)]
@@ -291,7 +293,7 @@ fn build_namespace(
     if let Some(level) = c.zlib_level {
         b.zlib_level(level).map_err(codec_err)?;
     }
-    if let Some(max) = c.max_decoded_bytes {
+    if let Some(max) = c.max_decoded_size {
         b.max_decoded_size(max).map_err(codec_err)?;
     }
     if let Some(max) = c.max_total_decoded_size {
@@ -301,7 +303,7 @@ fn build_namespace(
         let key = read_key(k, name, base, env)?;
         b.add_key(&k.id, &key).map_err(codec_err)?;
     }
-    if let Some(id) = &c.encryption_key {
+    if let Some(id) = &c.encryption_key_id {
         b.encryption_key_id(id);
     }
     let codec = b.build().map_err(codec_err)?;
@@ -417,8 +419,8 @@ mod tests {
             [namespaces.default]
             compression = "zlib"
             zlib_level = 9
-            encryption_key = "k1"
-            max_decoded_bytes = 4096
+            encryption_key_id = "k1"
+            max_decoded_size = 4096
             max_total_decoded_size = 65536
             keys = [{ id = "k1", env = "KEY" }]
             [namespaces.default.auth]
@@ -495,7 +497,22 @@ mod tests {
                 "[namespaces.n]\nkeys = [{ id = \"k\", file = \"nope\" }]",
                 "cannot read file /nonexistent/nope",
             ),
+            ("[namespaces.n]\nencryption_key_id = \"k\"", "never added"),
             ("[namespaces.n]\nencryption_key = \"k\"", "never added"),
+            (
+                "[namespaces.n]\nencryption_key_id = \"\"",
+                "encryption key \"\" was never added",
+            ),
+            (
+                "[namespaces.n]\nencryption_key = \"k\"\nencryption_key_id = \"k\"",
+                "duplicate field `encryption_key_id`",
+            ),
+            (
+                "[namespaces.n]\nmax_decoded_bytes = 9\nmax_decoded_size = 9",
+                "duplicate field `max_decoded_size`",
+            ),
+            ("[namespaces.n]\nmax_decoded_size = 0", "at least 1 byte"),
+            ("[namespaces.n]\nmax_decoded_bytes = 0", "at least 1 byte"),
             ("[namespaces.n]\nzlib_level = 10", "out of range"),
             ("[namespaces.n]\n[namespaces.n.auth]", "no tokens and no jwt"),
             (
@@ -522,5 +539,72 @@ mod tests {
             assert!(e.contains(needle), "{text:?}: {e}");
             assert!(!e.contains("zz-secret-zz") && !e.contains(short), "{e}");
         }
+    }
+
+    /// A namespace's codec, used: encodes `data_len` bytes of json/plain, returns the encoded
+    /// JSON and the result of decoding it back.
+    fn encode_and_decode(c: &Config, data_len: usize) -> (serde_json::Value, Result<Vec<u8>, String>) {
+        use crate::payloads::{json_to_proto, proto_to_json};
+        let codec = &c.namespace(Some("n")).unwrap().codec;
+        let body = serde_json::json!({"payloads": [{
+            "metadata": {"encoding": "anNvbi9wbGFpbg=="},
+            "data": base64_simd::STANDARD.encode_to_string(vec![b'x'; data_len]),
+        }]});
+        let (proto, _) = json_to_proto(body.to_string().as_bytes()).unwrap();
+        let encoded = codec.encode(&proto).unwrap();
+        let (json, _) = proto_to_json(&encoded).unwrap();
+        let decoded = codec.decode(&encoded).map_err(|e| e.message().to_owned());
+        if let Ok(d) = &decoded {
+            assert_eq!(*d, proto, "decode is not the input");
+        }
+        (serde_json::from_slice(&json).unwrap(), decoded)
+    }
+
+    fn metadata(v: &serde_json::Value, key: &str) -> Option<Vec<u8>> {
+        let b64 = v["payloads"][0]["metadata"][key].as_str()?;
+        Some(base64_simd::STANDARD.decode_to_vec(b64).unwrap())
+    }
+
+    #[test]
+    fn new_names_and_deprecated_aliases_configure_the_same_codec() {
+        for (enc, max) in [
+            ("encryption_key_id", "max_decoded_size"),
+            ("encryption_key", "max_decoded_bytes"),
+        ] {
+            let text = format!(
+                "[namespaces.n]\ncompression = \"none\"\n{enc} = \"k1\"\n{max} = 1000\n\
+                 keys = [{{ id = \"k0\", env = \"KEY\" }}, {{ id = \"k1\", env = \"KEY\" }}]"
+            );
+            let c = load(&text, &[("KEY", KEY_HEX)]).unwrap();
+            let (json, decoded) = encode_and_decode(&c, 100);
+            assert_eq!(metadata(&json, "encoding").unwrap(), b"binary/encrypted", "{enc}");
+            assert_eq!(metadata(&json, "encryption-key-id").unwrap(), b"k1", "{enc}");
+            decoded.unwrap();
+            // The per-payload limit is in force: 2000 bytes of data decode past 1000.
+            let (_, decoded) = encode_and_decode(&c, 2000);
+            let e = decoded.unwrap_err();
+            assert!(e.contains("1000"), "{max}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_empty_key_id_is_a_key_id() {
+        // As Temporal's Go encryption sample writes it: `encryption-key-id: ""`.
+        let text = "[namespaces.n]\nencryption_key_id = \"\"\nkeys = [{ id = \"\", env = \"KEY\" }]";
+        let c = load(text, &[("KEY", KEY_HEX)]).unwrap();
+        let (json, decoded) = encode_and_decode(&c, 100);
+        assert_eq!(metadata(&json, "encoding").unwrap(), b"binary/encrypted");
+        assert_eq!(metadata(&json, "encryption-key-id").unwrap(), b"");
+        decoded.unwrap();
+        // The key alone, not named for encryption: /encode compresses only.
+        let text = "[namespaces.n]\ncompression = \"zlib\"\nkeys = [{ id = \"\", env = \"KEY\" }]";
+        let c = load(text, &[("KEY", KEY_HEX)]).unwrap();
+        let (json, decoded) = encode_and_decode(&c, 100);
+        assert_eq!(metadata(&json, "encoding").unwrap(), b"binary/zlib");
+        decoded.unwrap();
+        // Added twice: refused, naming the id.
+        let text = "[namespaces.n]\nkeys = [{ id = \"\", env = \"KEY\" }, { id = \"\", env = \"KEY\" }]";
+        let e = load(text, &[("KEY", KEY_HEX)]).unwrap_err().0;
+        assert!(e.contains("\"\" was added twice"), "{e}");
     }
 }

@@ -36,11 +36,11 @@ fn config_with(extra: &str) -> Arc<Config> {
         [cors]
         allowed_origins = ["{ORIGIN}"]
         [namespaces.default]
-        encryption_key = "k1"
+        encryption_key_id = "k1"
         keys = [{{ id = "k1", env = "KEY" }}]
         [namespaces.locked]
         keys = [{{ id = "k1", env = "KEY" }}]
-        encryption_key = "k1"
+        encryption_key_id = "k1"
         [namespaces.locked.auth]
         tokens = [{{ role = "reader", env = "READER" }}, {{ role = "writer", env = "WRITER" }}]
         [namespaces.jwt.auth.jwt]
@@ -133,7 +133,7 @@ async fn decodes_what_the_core_encoded_elsewhere() {
     // As a worker would: the core codec with the same key, serialized protobuf in and out.
     let mut b = Codec::builder();
     b.add_key("k1", &hex::decode(KEY_HEX).unwrap()).unwrap();
-    b.encryption_key("k1").unwrap();
+    b.encryption_key_id("k1");
     let worker = b.build().unwrap();
     let (proto, _) = json_to_proto(sample_json().to_string().as_bytes()).unwrap();
     let (encoded, _) = proto_to_json(&worker.encode(&proto).unwrap()).unwrap();

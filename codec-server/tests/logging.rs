@@ -68,11 +68,11 @@ fn lines(cap: &Capture) -> (String, Vec<Value>) {
 fn config() -> Arc<Config> {
     let text = r#"
         [namespaces.default]
-        encryption_key = "k1"
+        encryption_key_id = "k1"
         keys = [{ id = "k1", env = "KEY" }]
         [namespaces.locked]
         keys = [{ id = "k1", env = "KEY" }]
-        encryption_key = "k1"
+        encryption_key_id = "k1"
         [namespaces.locked.auth]
         tokens = [{ role = "reader", env = "READER" }, { role = "writer", env = "WRITER" }]
     "#;

@@ -23,7 +23,7 @@ func main() {
 	if err != nil || len(key) != 32 {
 		log.Fatalln("TPC_KEY_HEX must be 64 hex characters")
 	}
-	codec, err := tpc.New(tpc.WithKey("demo-key", key), tpc.WithEncryptionKey("demo-key"))
+	codec, err := tpc.New(tpc.WithKey("demo-key", key), tpc.WithEncryptionKeyID("demo-key"))
 	if err != nil {
 		log.Fatalln(err)
 	}

@@ -99,7 +99,7 @@ func bodies(keyHex string, count, size, oversized int) (valid body, bad []body, 
 	if err != nil || len(key) != 32 {
 		log.Fatalln("TPC_KEY_HEX must be 64 hex characters")
 	}
-	codec, err := tpc.New(tpc.WithKey("demo-key", key), tpc.WithEncryptionKey("demo-key"))
+	codec, err := tpc.New(tpc.WithKey("demo-key", key), tpc.WithEncryptionKeyID("demo-key"))
 	if err != nil {
 		log.Fatalln(err)
 	}
