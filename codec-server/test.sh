@@ -76,9 +76,9 @@ PKG_CONFIG_PATH=$("$repo/scripts/build-lib.sh" | tail -1)
 export PKG_CONFIG_PATH
 (cd "$repo/examples/go" && go build -o "$work/" ./worker ./starter)
 # The benchmark's Go programs: formatted, vetted, compiling (bench.sh itself is not run here).
-unformatted=$(gofmt -l "$here/bench")
+unformatted=$(gofmt -l "$repo/benches/codec-server")
 [ -z "$unformatted" ] || die "not gofmt-formatted: $unformatted"
-(cd "$here/bench" && go vet ./... && go build -o "$work/bench/" ./goserver ./loadgen)
+(cd "$repo/benches/codec-server" && go vet ./... && go build -o "$work/bench/" ./goserver ./loadgen)
 
 key_hex=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
 reader_token="reader-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"

@@ -12,7 +12,7 @@ source scripts/lib.sh
 STEPS=(
   "setup|scripts/setup.sh"
   "rust-format|cargo fmt --all -- --check"
-  "rust-lint|cargo clippy --workspace --all-targets --locked -- -D warnings && python3 scripts/check-rust-version.py"
+  "rust-lint|cargo clippy --workspace --all-targets --locked -- -D warnings && RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps --locked -q && python3 scripts/check-rust-version.py"
   "rust-tests|cargo test --workspace --locked"
   "abi-guard|scripts/check-abi.sh && scripts/check-abi.sh --self-test"
   "python-lint|.venv/bin/ruff check . && .venv/bin/ruff format --check ."

@@ -60,7 +60,7 @@ impl Default for ServerConfig {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CorsConfig {
-    /// Exact origins (scheme://host[:port]) allowed to call from a browser, such as the Web UI.
+    /// Exact origins (`scheme://host[:port]`) allowed to call from a browser, such as the Web UI.
     #[serde(default)]
     pub allowed_origins: Vec<String>,
 }

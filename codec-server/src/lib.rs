@@ -6,6 +6,8 @@
 //! `Payloads` to protobuf and back), [`auth`] (bearer tokens, JWT/JWKS, roles), [`cors`],
 //! [`routes`] (the HTTP surface and its log line), [`server`] (connections, timeouts, shutdown).
 
+#![forbid(unsafe_code)]
+
 pub mod auth;
 pub mod config;
 pub mod cors;

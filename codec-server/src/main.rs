@@ -1,5 +1,7 @@
 //! `tpc-codec-server`: serves the Temporal codec server protocol from a TOML config.
 
+#![forbid(unsafe_code)]
+
 use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;

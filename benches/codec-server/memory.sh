@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Peak memory of one large request, tpc-codec-server against the Go SDK's handler, loopback
 # only (codec-server/BENCHMARKS.md, "Memory per request"):
-#   codec-server/bench/memory.sh [REQUESTS]     (requests per server, default 5)
+#   benches/codec-server/memory.sh [REQUESTS]     (requests per server, default 5)
 # The body: 400 000 tiny payloads, {"metadata":{"e":"eA=="},"data":"MTIz"}, 16 000 000 bytes
 # (15.3 MiB, under both servers' 16 MiB limit), sent to /decode one request at a time. Each
 # server starts fresh; its VmHWM (peak resident set since it started, /proc/PID/status) is read

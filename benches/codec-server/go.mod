@@ -1,4 +1,4 @@
-module github.com/temporal-payload-codec/temporal-payload-codec/codec-server/bench
+module github.com/temporal-payload-codec/temporal-payload-codec/benches/codec-server
 
 go 1.26.8
 

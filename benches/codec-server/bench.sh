@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The codec server load benchmark of codec-server/BENCHMARKS.md, loopback only, bounded in time:
-#   codec-server/bench/bench.sh [SECONDS]   (measured seconds per run, default 10)
+#   benches/benches/codec-server.sh [SECONDS]   (measured seconds per run, default 10)
 # Servers: tpc-codec-server (release) and a minimal Go server on the Go SDK's
 # converter.NewPayloadCodecHTTPHandler with the project's Go binding; both snappy + AES-256-GCM
 # with the same key, the same 16 MiB body limit. Load: decode requests of 10 x 4 KiB payloads
@@ -8,7 +8,7 @@
 # Runs, per server: closed loop (as fast as answers come: throughput), then open loop at 80%
 # of the Go server's closed-loop throughput (latency at the same offered load); then the same
 # open loop with both servers limited to 1 MiB bodies and oversized bodies of 1 MiB + 64 KiB.
-# Results: one JSON line per run in codec-server/bench/out/, and a table on stdout.
+# Results: one JSON line per run in benches/codec-server/out/, and a table on stdout.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
