@@ -10,7 +10,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 mvn=(mvn -B -q --no-transfer-progress -Dstyle.color=never)
 
-lib_dir=$(dirname "$("$repo/scripts/build-lib.sh" | tail -1)")
+# Apart, so that a failed build stops here (a substitution inside dirname's argument would not).
+pc_dir=$("$repo/scripts/build-lib.sh" | tail -1)
+lib_dir=$(dirname "$pc_dir")
 batches="$here/bench/target/batches"
 mkdir -p "$batches"
 (cd "$repo" && cargo run -q --release --example bench_data -- "$batches" >/dev/null)

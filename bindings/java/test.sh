@@ -12,13 +12,16 @@ vectors="$repo/tests/vectors/reference-snappy.json"
 # shellcheck source=../../scripts/lib.sh
 source "$repo/scripts/lib.sh"
 
-# cc builds the fake library of LoadingTest's ABI check; python3 reads the vectors below.
+# cc builds LoadingTest's fake library and StructLayoutTest's sizeof/offsetof program; python3
+# reads the vectors below.
 ensure_apt openjdk-17-jdk-headless maven gcc python3
 [ -f "$vectors" ] || die "shared vectors not found at $vectors"
 mvn=(mvn -B -q --no-transfer-progress -Dstyle.color=never)
 
 log "build the library"
-lib_dir=$(dirname "$("$repo/scripts/build-lib.sh" | tail -1)")
+# Apart, so that a failed build stops here (a substitution inside dirname's argument would not).
+pc_dir=$("$repo/scripts/build-lib.sh" | tail -1)
+lib_dir=$(dirname "$pc_dir")
 
 log "formatting (google-java-format)"
 (cd "$here" && "${mvn[@]}" spotless:check) || die "run: (cd bindings/java && mvn spotless:apply)"

@@ -56,7 +56,17 @@ public final class EncodeSplit {
     }
     Scratch scratch = Scratch.get();
     long workspace = scratch.workspace();
-    long codecAddress = codec.nativeAddress(); // the default codec: built once, never closed
+    // A native codec built with no options, as the default codec is (its pointer is private).
+    scratch.clear();
+    int built =
+        Lib.tpc_codec_build(
+            Lib.tpc_codec_builder_new(),
+            scratch.address(Scratch.CODEC),
+            scratch.address(Scratch.ERR));
+    if (built != 0) {
+      throw scratch.takeError(built);
+    }
+    long codecAddress = scratch.codec(); // never freed: the probe exits
     long len = scratch.writePayloads(batch);
     Runnable call =
         () -> {

@@ -141,13 +141,9 @@ final class Lib {
   /** out: where the codec pointer is written; err: a tpc_buffer. */
   static native int tpc_codec_build(Pointer b, long out, long err);
 
-  static native void tpc_codec_builder_free(Pointer b);
-
   static native void tpc_codec_free(long codec);
 
   static native void tpc_buffer_free(long buffer);
-
-  static native Pointer tpc_status_str(int status);
 
   static native Pointer tpc_version();
 

@@ -2,6 +2,7 @@ package io.github.temporalpayloadcodec;
 
 import com.google.protobuf.CodedOutputStream;
 import com.sun.jna.Memory;
+import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import io.temporal.api.common.v1.Payload;
 import java.io.IOException;
@@ -10,13 +11,13 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Per-thread native memory for one call: the output and error {@code tpc_buffer}s the library
- * fills, the {@code tpc_slice} an encode result is viewed through, a slot for a built codec
- * pointer, the serialized input, the thread's {@code tpc_workspace} that encode writes into, and
- * the output area decode writes into ({@code tpc_codec_decode_into}).
+ * Per-thread native memory for one call: the slots of the call's out-parameters ({@link
+ * Structs.CallSlots}: the error {@code tpc_buffer}, a built codec pointer, the {@code tpc_slice} an
+ * encode result is viewed through, decode's length), the serialized input, the thread's {@code
+ * tpc_workspace} that encode writes into, and the output area decode writes into ({@code
+ * tpc_codec_decode_into}).
  *
  * <p>The input is serialized straight into this native memory, so the library reads it in place: no
  * Java byte[] is made and JNA copies nothing in. Encode results land in the workspace, whose memory
@@ -28,18 +29,30 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the {@link Memory}.
  */
 final class Scratch {
-  // tpc_buffer {data, len}: for the library-buffer calls the tests compare with.
-  static final int OUT = 0;
-  static final int ERR = 16; // tpc_buffer {data, len}
-  static final int CODEC = 32; // tpc_codec *
-  static final int VIEW = 40; // tpc_slice {data, len}: the workspace's, never freed here
-  static final int DECODED_LEN = 56; // size_t: tpc_codec_decode_into's out_len
-  private static final long HEADER = 64;
+  // The out-parameters' slots, laid out by JNA (Structs.CallSlots) and read at these offsets.
+  private static final Structs.CallSlots SLOTS = new Structs.CallSlots();
+  static final int ERR = SLOTS.offsetOf("err"); // tpc_buffer
+  static final int CODEC = SLOTS.offsetOf("codec"); // tpc_codec *
+  static final int VIEW = SLOTS.offsetOf("view"); // tpc_slice: the workspace's, never freed here
+  static final int DECODED_LEN = SLOTS.offsetOf("decodedLen"); // tpc_codec_decode_into's out_len
+  private static final Structs.TpcBuffer BUFFER = new Structs.TpcBuffer();
+  private static final int BUFFER_DATA = BUFFER.offsetOf("data");
+  private static final int BUFFER_LEN = BUFFER.offsetOf("len");
+  private static final Structs.TpcSlice SLICE = new Structs.TpcSlice();
+  private static final int SLICE_DATA = SLICE.offsetOf("data");
+  private static final int SLICE_LEN = SLICE.offsetOf("len");
+  private static final long HEADER = SLOTS.size();
   private static final long INITIAL = 64 * 1024;
   static final long RETAIN = 4L * 1024 * 1024;
 
+  static {
+    // Pointers and size_t are read as Java longs here, and passed as longs in Lib.
+    if (Native.POINTER_SIZE != 8 || Native.SIZE_T_SIZE != 8) {
+      throw new UnsatisfiedLinkError("this binding needs 64-bit pointers and size_t");
+    }
+  }
+
   private static final ThreadLocal<Scratch> CURRENT = ThreadLocal.withInitial(Scratch::new);
-  private static final AtomicInteger LIVE_WORKSPACES = new AtomicInteger();
 
   private Memory memory;
   private long base;
@@ -53,11 +66,6 @@ final class Scratch {
   private Scratch() {
     allocate(INITIAL);
     TpcCodec.CLEANER.register(this, workspace);
-  }
-
-  /** Workspaces created and not yet freed, in this process: for leak checks. */
-  static int liveWorkspaces() {
-    return LIVE_WORKSPACES.get();
   }
 
   static Scratch get() {
@@ -75,13 +83,11 @@ final class Scratch {
     return base + offset;
   }
 
-  /** Zeroes the buffers, view and codec slot before a call: outputs are written only on success. */
+  /** Zeroes the slots before a call: outputs are written only on success. */
   void clear() {
-    header.putLong(OUT, 0).putLong(OUT + 8, 0);
-    header.putLong(ERR, 0).putLong(ERR + 8, 0);
-    header.putLong(CODEC, 0);
-    header.putLong(VIEW, 0).putLong(VIEW + 8, 0);
-    header.putLong(DECODED_LEN, 0);
+    for (int i = 0; i < HEADER; i += Long.BYTES) {
+      header.putLong(i, 0);
+    }
   }
 
   /** Bytes decode may write into the output area (allocating it on first use). */
@@ -196,11 +202,7 @@ final class Scratch {
 
   /** Copies the encode result the workspace holds into a Java array (the workspace keeps it). */
   byte[] takeView() {
-    return copy(VIEW);
-  }
-
-  private byte[] copy(int slot) {
-    return copy(header.getLong(slot), header.getLong(slot + 8));
+    return copy(header.getLong(VIEW + SLICE_DATA), header.getLong(VIEW + SLICE_LEN));
   }
 
   private static byte[] copy(long data, long len) {
@@ -217,8 +219,8 @@ final class Scratch {
 
   /** The exception for a failed call, with the library's message; frees the message. */
   TpcException takeError(int status) {
-    long data = header.getLong(ERR);
-    long len = header.getLong(ERR + 8);
+    long data = header.getLong(ERR + BUFFER_DATA);
+    long len = header.getLong(ERR + BUFFER_LEN);
     try {
       String message = "";
       if (data != 0 && len > 0) {
@@ -233,11 +235,6 @@ final class Scratch {
   /** Frees the message of a failure the caller handles itself (zeroing the buffer). */
   void freeError() {
     Lib.tpc_buffer_free(base + ERR);
-  }
-
-  /** The error buffer's data pointer: 0 when no message is held (for tests). */
-  long errorData() {
-    return header.getLong(ERR);
   }
 
   long codec() {
@@ -277,7 +274,6 @@ final class Scratch {
         if (ws == 0) {
           throw new OutOfMemoryError("tpc_workspace_new returned NULL");
         }
-        LIVE_WORKSPACES.incrementAndGet();
         address = ws;
       }
       return ws;
@@ -288,7 +284,6 @@ final class Scratch {
       if (ws != 0) {
         address = 0;
         Lib.tpc_workspace_free(ws);
-        LIVE_WORKSPACES.decrementAndGet();
       }
     }
 

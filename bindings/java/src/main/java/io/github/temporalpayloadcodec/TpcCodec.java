@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -47,8 +46,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class TpcCodec implements PayloadCodec, AutoCloseable {
   static final Cleaner CLEANER = Cleaner.create(); // also frees the threads' workspaces
-  static final int MAX_DECODE_RETRIES = 3;
-  private static final AtomicInteger LIVE = new AtomicInteger();
+  private static final int MAX_DECODE_RETRIES = 3;
 
   private final NativeCodec handle;
   private final String description;
@@ -101,19 +99,6 @@ public final class TpcCodec implements PayloadCodec, AutoCloseable {
   /** The file the library was loaded from (the extracted jar copy, or an override). */
   public static String libraryFile() {
     return String.valueOf(Lib.LIBRARY.getFile());
-  }
-
-  /**
-   * The native {@code tpc_codec} pointer, for tests and probes in this package that call the C
-   * functions directly. Valid only while this codec is open.
-   */
-  long nativeAddress() {
-    return handle.address;
-  }
-
-  /** Native codecs built and not yet freed, in this process: for leak checks. */
-  static int liveNativeCodecs() {
-    return LIVE.get();
   }
 
   @Override
@@ -248,7 +233,6 @@ public final class TpcCodec implements PayloadCodec, AutoCloseable {
 
     NativeCodec(long address) {
       this.address = address;
-      LIVE.incrementAndGet();
     }
 
     long acquire() {
@@ -284,7 +268,6 @@ public final class TpcCodec implements PayloadCodec, AutoCloseable {
     private void free() {
       if (freed.compareAndSet(false, true)) {
         Lib.tpc_codec_free(address);
-        LIVE.decrementAndGet();
       }
     }
   }
@@ -398,6 +381,9 @@ public final class TpcCodec implements PayloadCodec, AutoCloseable {
             Status.INVALID_ARGUMENT.code(),
             "max total decoded size must be at least 1, got " + maxTotalDecodedSize);
       }
+      // Taken first: from tpc_codec_builder_new to tpc_codec_build (which consumes the builder)
+      // only native calls run, so no exception leaves a builder to free.
+      Scratch scratch = Scratch.get();
       Pointer b = Lib.tpc_codec_builder_new();
       if (b == null) {
         throw new OutOfMemoryError("tpc_codec_builder_new returned NULL");
@@ -427,7 +413,6 @@ public final class TpcCodec implements PayloadCodec, AutoCloseable {
       if (encryptionKeyId != null) {
         Lib.tpc_codec_builder_set_encryption_key_id(b, encryptionKeyId, encryptionKeyId.length);
       }
-      Scratch scratch = Scratch.get();
       scratch.clear();
       int status =
           Lib.tpc_codec_build(b, scratch.address(Scratch.CODEC), scratch.address(Scratch.ERR));

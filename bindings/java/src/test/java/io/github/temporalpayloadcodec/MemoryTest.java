@@ -2,6 +2,7 @@ package io.github.temporalpayloadcodec;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -144,24 +145,31 @@ class MemoryTest {
 
   @Test
   void everyBuiltCodecIsFreed() throws Exception {
-    int baseline = TpcCodec.liveNativeCodecs();
     for (int i = 0; i < 10_000; i++) {
+      Object handle;
       try (TpcCodec codec =
           TpcCodec.newBuilder().addKey("k", Fixtures.key(i)).encryptionKeyId("k").build()) {
         codec.encode(List.of(Fixtures.json("1")));
+        handle = Internals.handle(codec);
+        assertFalse(Internals.freed(handle));
       }
+      assertTrue(Internals.freed(handle), "close() freed codec " + i);
     }
-    assertEquals(baseline, TpcCodec.liveNativeCodecs(), "close() freed them all");
 
-    // The Cleaner safety net: codecs dropped without close() are freed once collected.
+    // The Cleaner safety net: codecs dropped without close() are freed once collected. Their
+    // handles, kept here, do not keep the codecs reachable.
+    List<Object> handles = new ArrayList<>();
     for (int i = 0; i < 1000; i++) {
-      TpcCodec.newBuilder().build().encode(List.of(Fixtures.json("1")));
+      TpcCodec dropped = TpcCodec.newBuilder().build();
+      dropped.encode(List.of(Fixtures.json("1")));
+      handles.add(Internals.handle(dropped));
     }
     long deadline = System.nanoTime() + 20_000_000_000L;
-    while (TpcCodec.liveNativeCodecs() > baseline && System.nanoTime() < deadline) {
+    while (!handles.stream().allMatch(Internals::freed) && System.nanoTime() < deadline) {
       System.gc();
       Thread.sleep(20);
     }
-    assertEquals(baseline, TpcCodec.liveNativeCodecs(), "the Cleaner freed dropped codecs");
+    long left = handles.stream().filter(h -> !Internals.freed(h)).count();
+    assertEquals(0, left, "dropped codecs the Cleaner did not free");
   }
 }
