@@ -19,7 +19,7 @@ var benchBatches = []string{"100x200", "16x4096", "4x65536", "1x1048576"}
 func loadBenchBatch(b *testing.B, name string) []*commonpb.Payload {
 	dir := os.Getenv("TPC_BENCH_DATA")
 	if dir == "" {
-		b.Fatal("TPC_BENCH_DATA must name the directory bench_data wrote (bindings/go/bench.sh sets it)")
+		b.Fatal("TPC_BENCH_DATA must name the directory bench_data wrote (bindings/go/bench/bench.sh sets it)")
 	}
 	raw, err := os.ReadFile(filepath.Join(dir, "batch-"+name+".bin"))
 	if err != nil {

@@ -63,13 +63,13 @@ func TestErrorStatuses(t *testing.T) {
 		}
 	}
 
+	// The statuses of the conformance suite's cases (conformance_test.go) are checked there;
+	// these are the ones only a Go caller meets, or other inputs to the same status.
 	t.Run("null argument", func(t *testing.T) {
-		_, err := Default().callPtr("encode", nil, 5)
-		checkErr(t, err, ErrNullArgument, "encode", "")
 		// The zero Codec holds no C codec, and the library refuses a NULL codec: there is no
 		// "no codec means the default codec" on either side.
 		var zero Codec
-		_, err = zero.Encode(testBatch(t))
+		_, err := zero.Encode(testBatch(t))
 		checkErr(t, err, ErrNullArgument, "encode", "codec")
 		_, err = zero.Decode(testBatch(t))
 		checkErr(t, err, ErrNullArgument, "decode", "codec")
@@ -84,15 +84,12 @@ func TestErrorStatuses(t *testing.T) {
 			msg  string
 		}{
 			{[]Option{WithCompression(9)}, "compression"},
-			{[]Option{WithKey("k", make([]byte, 16))}, "32"},
 			{[]Option{WithKey("k", key32(1)), WithKey("k", key32(2))}, "twice"},
 			{[]Option{WithKey("", key32(1)), WithKey("", key32(2))}, `"" was added twice`},
-			{[]Option{WithEncryptionKeyID("missing")}, `"missing" was never added`},
 			// The empty id is an id like any other: it too needs its key.
 			{[]Option{WithKey("k", key32(1)), WithEncryptionKeyID("")}, `"" was never added`},
 			// Ids are bytes: "a\x00b" is not "a".
 			{[]Option{WithKey("a", key32(1)), WithEncryptionKeyID("a\x00b")}, `"a\x00b" was never added`},
-			{[]Option{WithZlibLevel(10)}, "zlib level"},
 			{[]Option{WithZlibLevel(-1)}, "zlib level"},
 			{[]Option{WithMaxDecodedSize(0)}, "at least 1"},
 		}
@@ -106,12 +103,11 @@ func TestErrorStatuses(t *testing.T) {
 	})
 
 	t.Run("malformed input", func(t *testing.T) {
-		_, err := Default().call("decode", []byte{0x0a, 0x05, 0x01})
-		checkErr(t, err, ErrMalformedInput, "decode", "")
-		// A payload whose own bytes are not a valid Payload (field 1 with wire type 7).
+		// A payload whose own bytes are not a valid Payload (field 1 with wire type 7), written
+		// by protobuf-go (the binding's writer passes unknown fields to it).
 		p := &commonpb.Payload{Data: []byte("x")}
 		p.ProtoReflect().SetUnknown([]byte{0x0f})
-		_, err = Default().Encode([]*commonpb.Payload{p})
+		_, err := Default().Encode([]*commonpb.Payload{p})
 		checkErr(t, err, ErrMalformedInput, "encode", "payload 0")
 	})
 
@@ -132,35 +128,16 @@ func TestErrorStatuses(t *testing.T) {
 		checkErr(t, err, ErrCorruptPayload, "decode", "payload 0")
 	})
 
-	t.Run("limit exceeded", func(t *testing.T) {
-		big, err := Default().Encode([]*commonpb.Payload{jsonPayload(t, strings.Repeat("a", 10000))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		small := mustNew(t, WithMaxDecodedSize(1000))
-		_, err = small.Decode(big)
-		checkErr(t, err, ErrLimitExceeded, "decode", "payload 0")
-	})
-
 	enc := mustNew(t, WithKey("writer", key32(1)), WithEncryptionKeyID("writer"))
 	sealed, err := enc.Encode(testBatch(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	t.Run("unknown key", func(t *testing.T) {
-		other := mustNew(t, WithKey("reader", key32(1)))
-		_, err := other.Decode(sealed)
-		checkErr(t, err, ErrUnknownKey, "decode", "writer")
-	})
-
 	t.Run("decrypt failed", func(t *testing.T) {
 		tampered := proto.Clone(sealed[0]).(*commonpb.Payload)
 		tampered.Data[20] ^= 1
 		_, err := enc.Decode([]*commonpb.Payload{tampered})
-		checkErr(t, err, ErrDecryptFailed, "decode", "payload 0")
-		wrongKey := mustNew(t, WithKey("writer", key32(2)))
-		_, err = wrongKey.Decode(sealed)
 		checkErr(t, err, ErrDecryptFailed, "decode", "payload 0")
 	})
 

@@ -64,14 +64,6 @@ func loadHostileBatches(t *testing.T) []hostileBatch {
 	return batches
 }
 
-// Statuses by the C names the manifest uses.
-var statusByName = map[string]Status{
-	"TPC_ERR_NULL_ARGUMENT": ErrNullArgument, "TPC_ERR_INVALID_ARGUMENT": ErrInvalidArgument,
-	"TPC_ERR_MALFORMED_INPUT": ErrMalformedInput, "TPC_ERR_CORRUPT_PAYLOAD": ErrCorruptPayload,
-	"TPC_ERR_LIMIT_EXCEEDED": ErrLimitExceeded, "TPC_ERR_UNKNOWN_KEY": ErrUnknownKey,
-	"TPC_ERR_DECRYPT_FAILED": ErrDecryptFailed, "TPC_ERR_INTERNAL": ErrInternal,
-}
-
 // checkAddressSpaceLimit fails when test.sh promised a limit (TPC_WANT_ADDRESS_SPACE_LIMIT,
 // in bytes) the process does not have: the hostile tests only prove the process survives
 // within that budget when the budget is really there.
@@ -140,21 +132,14 @@ func TestHostileBatches(t *testing.T) {
 	}
 }
 
+// The per-call total through the encrypted layer, whose output counts too (the conformance
+// suite checks it on compressed payloads), and the values New refuses.
 func TestMaxTotalDecodedSize(t *testing.T) {
 	// Two payloads of about 720 bytes each: the first fits under 1000, the second crosses.
 	in := []*commonpb.Payload{
 		jsonPayload(t, strings.Repeat("a", 700)),
 		jsonPayload(t, strings.Repeat("b", 700)),
 	}
-	encoded, err := Default().Encode(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tiny := mustNew(t, WithMaxTotalDecodedSize(1000))
-	_, err = tiny.Decode(encoded)
-	checkErr(t, err, ErrLimitExceeded, "decode", "payload 1:")
-
-	// The same through the encrypted layer, whose output counts too.
 	keyOpts := []Option{WithKey("k", key32(3)), WithEncryptionKeyID("k")}
 	sealed, err := mustNew(t, keyOpts...).Encode(in)
 	if err != nil {
@@ -162,14 +147,8 @@ func TestMaxTotalDecodedSize(t *testing.T) {
 	}
 	_, err = mustNew(t, append(keyOpts, WithMaxTotalDecodedSize(1000))...).Decode(sealed)
 	checkErr(t, err, ErrLimitExceeded, "decode", "payload 1:")
-
 	// Room for both: the cap is on the total, not a refusal of everything.
-	decoded, err := mustNew(t, WithMaxTotalDecodedSize(4000)).Decode(encoded)
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertSamePayloads(t, decoded, in)
-	decoded, err = mustNew(t, append(keyOpts, WithMaxTotalDecodedSize(4000))...).Decode(sealed)
+	decoded, err := mustNew(t, append(keyOpts, WithMaxTotalDecodedSize(4000))...).Decode(sealed)
 	if err != nil {
 		t.Fatal(err)
 	}

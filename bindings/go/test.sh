@@ -2,8 +2,9 @@
 # The Go binding's tests, runnable on a fresh machine with Go, Rust and pkg-config:
 #   bindings/go/test.sh
 # Builds the library, then: gofmt, go vet, the hostile batches under a 4 GiB address-space
-# limit, go test -race with the shared library, the same with the static library
-# (-tags tpc_static, checked to need no .so), and the examples.
+# limit, go test -race with the shared library (the conformance suite of tests/conformance
+# among the tests), the same with the static library (-tags tpc_static, checked to need no
+# .so), and the examples.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -48,8 +49,9 @@ if readelf -d "$bin/static.test" | grep -q 'libtemporal_payload_codec'; then
   echo "the tpc_static build still needs libtemporal_payload_codec.so"; exit 1
 fi
 # Run from elsewhere with no library path: a static binary must not need the .so.
-(cd "$bin" && env -u LD_LIBRARY_PATH TPC_VECTORS="$repo/tests/vectors/reference-snappy.json" \
-  ./static.test -test.run 'TestSharedVectors|TestErrorStatuses' -test.count=1) ||
+(cd "$bin" && env -u LD_LIBRARY_PATH TPC_CONFORMANCE_CASES="$repo/tests/conformance/cases.json" \
+  TPC_VECTORS="$repo/tests/vectors/reference-snappy.json" \
+  ./static.test -test.run 'TestConformance|TestRawBlockVectors|TestErrorStatuses' -test.count=1) ||
   { echo "static test binary failed"; exit 1; }
 
 step "examples: test and build (shared and static)"

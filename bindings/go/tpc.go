@@ -66,7 +66,6 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"unsafe"
 
 	commonpb "go.temporal.io/api/common/v1"
@@ -178,11 +177,8 @@ func WithZlibLevel(level int) Option {
 func WithKey(id string, key []byte) Option {
 	return func(b *builder) {
 		idPtr, idLen := bytesOf(id)
-		var p *C.uint8_t
-		if len(key) > 0 {
-			p = (*C.uint8_t)(unsafe.Pointer(&key[0]))
-		}
-		C.tpc_codec_builder_add_key(b.ptr, idPtr, idLen, p, C.size_t(len(key)))
+		keyPtr, keyLen := cBytes(key)
+		C.tpc_codec_builder_add_key(b.ptr, idPtr, idLen, keyPtr, keyLen)
 		runtime.KeepAlive(id)
 		runtime.KeepAlive(key)
 	}
@@ -254,12 +250,6 @@ var defaultCodec = sync.OnceValue(func() *Codec {
 	return &Codec{ptr: ptr, shared: true}
 })
 
-// Counts codecs the safety net released, so a test can see it work.
-var freedByCleanup atomic.Int64
-
-// Counts workspaces freed instead of pooled for their size, so a test can see it happen.
-var oversizedWorkspacesFreed atomic.Int64
-
 // Default returns the shared default codec, a codec built with no options: the reference
 // snappy codec of Temporal's documentation (snappy framing format, metadata
 // {"encoding": "binary/snappy"}), byte for byte. It holds no keys, so it passes encrypted
@@ -274,10 +264,7 @@ func New(opts ...Option) (*Codec, error) {
 	}
 	c := &Codec{ptr: ptr}
 	// A safety net only: Close is the way to release a codec promptly.
-	c.cleanup = runtime.AddCleanup(c, func(p *C.tpc_codec) {
-		C.tpc_codec_free(p)
-		freedByCleanup.Add(1)
-	}, ptr)
+	c.cleanup = runtime.AddCleanup(c, func(p *C.tpc_codec) { C.tpc_codec_free(p) }, ptr)
 	return c, nil
 }
 
@@ -366,35 +353,43 @@ func (c *Codec) run(op string, payloads []*commonpb.Payload) ([]*commonpb.Payloa
 
 // call runs one encode or decode over serialized Payloads and parses the result.
 func (c *Codec) call(op string, in []byte) ([]*commonpb.Payload, error) {
-	var p *C.uint8_t
-	if len(in) > 0 {
-		p = (*C.uint8_t)(unsafe.Pointer(&in[0]))
-	}
-	out, err := c.callPtr(op, p, len(in))
-	// Only the C-typed pointer reached callPtr: keep the Go buffer it points into alive
-	// until C is done reading it.
-	runtime.KeepAlive(in)
-	return out, err
-}
-
-// callPtr is call with the pointer and length apart, so tests can pass what Go slices cannot
-// express (a NULL pointer with a length).
-func (c *Codec) callPtr(op string, p *C.uint8_t, n int) ([]*commonpb.Payload, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if c.closed {
 		return nil, ErrClosed
 	}
 	if op == "decode" {
-		return c.decodeInto(p, n)
+		return c.decode(in)
 	}
 	w := workspaces.Get().(*workspace)
-	r := C.tpcgo_workspace_encode(w.ptr, c.ptr, p, C.size_t(n))
-	// The cleanup must not free the C codec while C runs: keep c reachable until here.
+	out, err := c.encodeInto(w, in)
+	w.release()
+	if err != nil {
+		return nil, err
+	}
+	return parseResult(op, out, false)
+}
+
+// cBytes lends b to C as pointer and length: (NULL, 0) when empty. The caller keeps b alive
+// (runtime.KeepAlive) until C is done reading it.
+func cBytes(b []byte) (*C.uint8_t, C.size_t) {
+	if len(b) == 0 {
+		return nil, 0
+	}
+	return (*C.uint8_t)(unsafe.Pointer(&b[0])), C.size_t(len(b))
+}
+
+// encodeInto encodes in (serialized Payloads) with the workspace w and returns the result,
+// copied into Go memory: the workspace may serve another call as soon as this one returns.
+func (c *Codec) encodeInto(w *workspace, in []byte) ([]byte, error) {
+	p, n := cBytes(in)
+	r := C.tpcgo_workspace_encode(w.ptr, c.ptr, p, n)
+	// The cleanup must not free the C codec while C runs (keep c reachable until here), nor
+	// the Go buffer C reads be collected.
 	runtime.KeepAlive(c)
+	runtime.KeepAlive(in)
 	if r.status != C.TPC_OK {
-		w.release()
-		return nil, newError(op, r.status, &r.err)
+		return nil, newError("encode", r.status, &r.err)
 	}
 	// The one copy into Go memory, out of the workspace before it serves another call. The
 	// parsed payloads' data and metadata values are subslices of this copy.
@@ -402,8 +397,7 @@ func (c *Codec) callPtr(op string, p *C.uint8_t, n int) ([]*commonpb.Payload, er
 	// make+copy of len(src) is compiled to an allocation without zeroing.
 	result := make([]byte, len(src))
 	copy(result, src)
-	w.release()
-	return parseResult(op, result, false)
+	return result, nil
 }
 
 // workspace is a C tpc_workspace: the memory the library encodes into, kept from call to
@@ -411,7 +405,7 @@ func (c *Codec) callPtr(op string, p *C.uint8_t, n int) ([]*commonpb.Payload, er
 // the kernel and the next call faults the pages in again, about a sixth of a 1 MiB encode.
 // Any codec may use any workspace, one call at a time, so one pool serves the package.
 type workspace struct {
-	ptr     *C.tpc_workspace
+	ptr     *C.tpc_workspace // nil once freed
 	cleanup runtime.Cleanup
 }
 
@@ -422,29 +416,29 @@ var workspaces = sync.Pool{New: func() any {
 	return w
 }}
 
+// capacity is the bytes of memory w keeps between calls.
+func (w *workspace) capacity() int { return int(C.tpc_workspace_capacity(w.ptr)) }
+
 // release returns w to the pool, or frees it at once when it holds more than a pooled input
 // buffer may (maxPooledInput), so one huge batch does not pin its memory.
 func (w *workspace) release() {
-	if C.tpc_workspace_capacity(w.ptr) > maxPooledInput {
+	if w.capacity() > maxPooledInput {
 		w.cleanup.Stop()
 		C.tpc_workspace_free(w.ptr)
 		w.ptr = nil
-		oversizedWorkspacesFreed.Add(1)
 		return
 	}
 	workspaces.Put(w)
 }
 
-// decodeInto decodes with tpc_codec_decode_into (both paths through decodeUntilFits).
-// Batches whose input is up to scratchDecodeInput go through a pooled scratch buffer and are
-// copied out; larger ones are decoded straight into a Go buffer of the exact size: a pooled
-// buffer of a megabyte or more rarely survives the garbage collections such batches cause,
-// and then costs a fresh allocation and a copy on top. The caller holds c.mu.
-func (c *Codec) decodeInto(p *C.uint8_t, n int) ([]*commonpb.Payload, error) {
-	if n > scratchDecodeInput {
-		// A size query, then a decode into a Go buffer of that size, which the payloads
-		// alias: no library-owned buffer and no copy.
-		out, err := c.decodeUntilFits(p, n, nil, func(size int) []byte { return make([]byte, size) })
+// decode decodes with tpc_codec_decode_into, choosing where the result goes by the input's
+// size. Batches whose input is up to scratchDecodeInput go through a pooled scratch buffer and
+// are copied out; larger ones are decoded straight into a Go buffer of the exact size: a
+// pooled buffer of a megabyte or more rarely survives the garbage collections such batches
+// cause, and then costs a fresh allocation and a copy on top. The caller holds c.mu.
+func (c *Codec) decode(in []byte) ([]*commonpb.Payload, error) {
+	if len(in) > scratchDecodeInput {
+		out, err := c.decodeExact(in)
 		if err != nil {
 			return nil, err
 		}
@@ -457,10 +451,7 @@ func (c *Codec) decodeInto(p *C.uint8_t, n int) ([]*commonpb.Payload, error) {
 	// (see BENCHMARKS.md), but each payload keeps only its own memory alive, not the batch's.
 	scratch := decodeScratch.Get().(*[]byte)
 	defer putDecodeScratch(scratch)
-	out, err := c.decodeUntilFits(p, n, *scratch, func(size int) []byte {
-		*scratch = make([]byte, size)
-		return *scratch
-	})
+	out, err := c.decodeIntoScratch(in, scratch)
 	if err != nil {
 		return nil, err
 	}
@@ -473,13 +464,28 @@ func (c *Codec) decodeInto(p *C.uint8_t, n int) ([]*commonpb.Payload, error) {
 // Inputs up to this size decode via the pooled scratch buffer.
 const scratchDecodeInput = 256 << 10
 
+// decodeExact is a size query, then a decode into a Go buffer of that size, which the result
+// is: no library-owned buffer and no copy.
+func (c *Codec) decodeExact(in []byte) ([]byte, error) {
+	return c.decodeUntilFits(in, nil, func(size int) []byte { return make([]byte, size) })
+}
+
+// decodeIntoScratch decodes into *scratch, replacing it with a larger buffer when the result
+// does not fit. The result is a prefix of *scratch: copy it out before the scratch is reused.
+func (c *Codec) decodeIntoScratch(in []byte, scratch *[]byte) ([]byte, error) {
+	return c.decodeUntilFits(in, *scratch, func(size int) []byte {
+		*scratch = make([]byte, size)
+		return *scratch
+	})
+}
+
 // decodeUntilFits is the one decode-into pattern of the C ABI: a call with dst, and while the
 // library answers TPC_ERR_BUFFER_TOO_SMALL with the size needed, a call with grow(need). An
 // empty dst is the pattern's (NULL, 0) size query; the scratch path starts from its pooled
 // buffer instead, which usually fits at once. It returns the result, a prefix of the last
 // buffer.
-func (c *Codec) decodeUntilFits(p *C.uint8_t, n int, dst []byte, grow func(size int) []byte) ([]byte, error) {
-	size, tooSmall, err := c.decodeIntoOnce(p, n, dst)
+func (c *Codec) decodeUntilFits(in []byte, dst []byte, grow func(size int) []byte) ([]byte, error) {
+	size, tooSmall, err := c.decodeIntoOnce(in, dst)
 	// The library's contract ends the loop after at most two retries (the headers' size, then
 	// the exact one when nested layers hid it); the bound only turns a library bug into an
 	// error rather than a loop.
@@ -489,7 +495,7 @@ func (c *Codec) decodeUntilFits(p *C.uint8_t, n int, dst []byte, grow func(size 
 				"tpc_codec_decode_into still wanted a larger buffer (%d bytes) after %d retries", size, retries)}
 		}
 		dst = grow(size)
-		size, tooSmall, err = c.decodeIntoOnce(p, n, dst)
+		size, tooSmall, err = c.decodeIntoOnce(in, dst)
 	}
 	if err != nil {
 		return nil, err
@@ -503,14 +509,13 @@ const maxDecodeRetries = 2
 
 // decodeIntoOnce is one tpc_codec_decode_into call into dst: the result's size, or with
 // tooSmall the size needed (TPC_ERR_BUFFER_TOO_SMALL, whose message is freed unread).
-func (c *Codec) decodeIntoOnce(p *C.uint8_t, n int, dst []byte) (size int, tooSmall bool, err error) {
-	var d *C.uint8_t
-	if len(dst) > 0 {
-		d = (*C.uint8_t)(unsafe.Pointer(&dst[0]))
-	}
-	r := C.tpcgo_decode_into(c.ptr, p, C.size_t(n), d, C.size_t(len(dst)))
-	// The cleanup must not free the C codec while C runs, nor dst be collected.
+func (c *Codec) decodeIntoOnce(in []byte, dst []byte) (size int, tooSmall bool, err error) {
+	p, n := cBytes(in)
+	d, dn := cBytes(dst)
+	r := C.tpcgo_decode_into(c.ptr, p, n, d, dn)
+	// The cleanup must not free the C codec while C runs, nor in or dst be collected.
 	runtime.KeepAlive(c)
+	runtime.KeepAlive(in)
 	runtime.KeepAlive(dst)
 	switch r.status {
 	case C.TPC_OK:

@@ -14,7 +14,8 @@ import (
 // Through protobuf-go, marshaling the input and parsing the output cost twice the codec
 // itself on small payloads (reflection, a sort allocation per map, a copy per bytes field).
 // Anything else (external_payloads, unknown fields, unusual encodings) goes through
-// protobuf-go, so the result is always what protobuf-go gives (wire_test.go checks both).
+// protobuf-go, so the result is always what protobuf-go gives (wire_test.go checks both; the
+// conformance suite, conformance_test.go, checks them against the library).
 
 // appendPayloadsFast appends what proto.MarshalOptions{Deterministic: true} writes for
 // Payloads{payloads}, or reports false when a payload needs protobuf-go.

@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# The Go benchmark of BENCHMARKS.md: bindings/go/bench.sh [ROUNDS]  (default 9)
+# The Go benchmark of ../BENCHMARKS.md: bindings/go/bench/bench.sh [ROUNDS]  (default 9)
 # Regenerates the shared batches, then runs this codec, a pure-Go golang/snappy framing
-# codec and the SDK's zlib codec side by side, ROUNDS times in one compiled test binary, and
-# prints the table (medians over rounds) with the targets checked. Raw output: $TMPDIR.
+# codec and the SDK's zlib codec side by side, ROUNDS times in one compiled test binary
+# (BenchmarkCodecs in ../bench_test.go), and prints the table (medians over rounds) with the
+# targets checked. Raw output: $TMPDIR/tpc-go-bench-raw.txt.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
+binding=$(cd "$here/.." && pwd)
+repo=$(cd "$binding/../.." && pwd)
 rounds=${1:-9}
 PKG_CONFIG_PATH=$("$repo/scripts/build-lib.sh" | tail -1)
 export PKG_CONFIG_PATH
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 (cd "$repo" && cargo run -q --release --locked --example bench_data -- "$work/data" >/dev/null)
-(cd "$here" && go test -c -o "$work/bench.test" .)
+(cd "$binding" && go test -c -o "$work/bench.test" .)
 raw=${TMPDIR:-/tmp}/tpc-go-bench-raw.txt
 : > "$raw"
 for round in $(seq "$rounds"); do
@@ -22,4 +24,4 @@ for round in $(seq "$rounds"); do
     -test.benchmem -test.benchtime 0.5s -test.count 1 | tee -a "$raw" | grep -E '^(goos|goarch|cpu):' >&2 || true
 done
 echo "raw output: $raw" >&2
-(cd "$here" && go run ./internal/benchtable < "$raw")
+(cd "$binding" && go run ./bench/benchtable < "$raw")
