@@ -6,9 +6,10 @@
 
 Every expected output comes from a peer, never from this library: the reference Python codec's
 vectors (tests/vectors/reference-snappy.json), the Go encryption sample's bytes
-(tests/vectors/go-sample-encryption.json), C zlib (Python's zlib module) and AES-256-GCM from
-`cryptography`. Error cases are inputs crafted here, with the status the C ABI names and a
-fragment the message must contain. Nonces are fixed, so the file is reproducible.
+(tests/vectors/go-sample-encryption.json), C zlib (Python's zlib module), cramjam's snappy framing
+(the reference codec's engine) and AES-256-GCM from `cryptography`. Error cases are inputs
+crafted here, with the status the C ABI names and a fragment the message must contain. Nonces
+are fixed, so the file is reproducible.
 
 The format (README of this folder):
   {"cases": [{"name", "codec": {options}, "op": "encode"|"decode", "input": base64,
@@ -26,6 +27,7 @@ import sys
 import zlib
 from pathlib import Path
 
+import cramjam
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 HERE = Path(__file__).resolve().parent
@@ -170,6 +172,34 @@ def cases() -> list:
         only_if_smaller=True,
     )
     case("an empty batch", "encode", b"", {"output": ""})
+
+    # Several metadata entries, in key order (protobuf's deterministic order): a binding that
+    # re-serializes payloads must keep every entry and write them as the core reads them.
+    many = payload(
+        {"a-first": b"1", "encoding": b"json/plain", "encoding-version": b"2", "z-last": b"\x00\xff"},
+        b'{"m":1}',
+    )
+    case(
+        "several metadata entries: encode without layers keeps them",
+        "encode",
+        payloads([many]),
+        {"output": b64(payloads([many]))},
+        compression="none",
+    )
+    case(
+        "several metadata entries: decode returns them",
+        "decode",
+        payloads([payload({"encoding": b"binary/snappy"}, bytes(cramjam.snappy.compress(many)))]),
+        {"output": b64(payloads([many]))},
+    )
+    case(
+        "several metadata entries: round trip",
+        "encode",
+        payloads([many, many]),
+        {"roundtrip": True},
+        keys=[key("k", KEY_NEW)],
+        encryption_key_id="k",
+    )
 
     # Key rotation: the old key still reads old payloads, the new one encrypts.
     rotated = payloads(
