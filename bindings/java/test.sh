@@ -37,7 +37,7 @@ rm -rf "$here/target/surefire-reports"
   die "HostileTest did not run (surefire execution \"hostile\" in the pom)"
 
 # The jar must carry the library where JNA looks for it.
-jar="$here/target/temporal-payload-codec-0.1.0.jar"
+jar="$here/target/temporal-payload-codec-0.2.0.jar"
 jar tf "$jar" | grep -qx 'linux-x86-64/libtemporal_payload_codec.so' ||
   die "$jar lacks linux-x86-64/libtemporal_payload_codec.so"
 
