@@ -1,4 +1,4 @@
-//go:build !tpc_static
+//go:build tpc_shared
 
 package tpc
 
@@ -14,11 +14,11 @@ import (
 
 // The refusal of a library with another ABI, through the normal loading path: the test binary
 // runs again with LD_LIBRARY_PATH pointing at a fake libtemporal_payload_codec.so.2, compiled
-// here with gcc, whose tpc_abi_version returns 1. The loader picks it for the binary's
-// NEEDED libtemporal_payload_codec.so.2 (pkg-config's rpath is a RUNPATH, which
-// LD_LIBRARY_PATH overrides), and the package's init must panic naming both versions before
-// anything else is called. (With -tags tpc_static the library is linked in and nothing is
-// loaded; TestCheckABI covers the message there.)
+// here with gcc, whose tpc_abi_version returns 1. The loader picks it for the binary of a
+// -tags tpc_shared build, which NEEDs libtemporal_payload_codec.so.2 (pkg-config's rpath is a
+// RUNPATH, which LD_LIBRARY_PATH overrides), and the package's init must panic naming both
+// versions before anything else is called. (By default the static library is linked in and
+// nothing is loaded; TestCheckABI covers the message there.)
 func TestABIRefusalOfAnotherLibrary(t *testing.T) {
 	if os.Getenv("TPC_FAKE_ABI_CHILD") == "1" {
 		t.Fatal("the package initialized against the fake ABI 1 library")

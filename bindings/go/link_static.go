@@ -1,14 +1,16 @@
-//go:build tpc_static
+//go:build !tpc_shared
 
 package tpc
 
-// With -tags tpc_static the Rust staticlib is linked into the Go binary, which then needs no
-// shared library at run time. -l: names the archive itself so the linker cannot prefer the
-// .so sitting next to it; the -L below is the in-repo build, and GNU ld applies every -L to
-// every -l, so CGO_LDFLAGS=-L/elsewhere and CGO_CFLAGS=-I/elsewhere point at an installed copy.
-// The system libraries are what the Rust standard library needs (rustc --print
-// native-static-libs).
+// By default the Rust staticlib carried inside this module is linked into the Go binary, which
+// then needs no shared library at run time: native/include holds the header, and
+// native/linux-amd64 and native/linux-arm64 each hold libtemporal_payload_codec.a for their
+// platform (put there by dist.sh for a release, by local-lib.sh in this repository). The
+// paths are ${SRCDIR}-relative, so they resolve in the module cache and in a vendor folder.
+// -l: names the archive itself. The system libraries are what the Rust standard library
+// needs (rustc --print native-static-libs). Other platforms: link_unsupported.go.
 
-// #cgo CFLAGS: -I${SRCDIR}/../../include
-// #cgo LDFLAGS: -L${SRCDIR}/../../target/release -l:libtemporal_payload_codec.a -lm -ldl -lpthread
+// #cgo CFLAGS: -I${SRCDIR}/native/include
+// #cgo linux,amd64 LDFLAGS: -L${SRCDIR}/native/linux-amd64 -l:libtemporal_payload_codec.a -lgcc_s -lm -ldl -lpthread
+// #cgo linux,arm64 LDFLAGS: -L${SRCDIR}/native/linux-arm64 -l:libtemporal_payload_codec.a -lgcc_s -lm -ldl -lpthread
 import "C"

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The Go binding's tests, runnable on a fresh machine with Go, Rust and pkg-config:
 #   bindings/go/test.sh
-# Builds the library, then: gofmt, go vet, the hostile batches under a 4 GiB address-space
-# limit, go test -race with the shared library (the conformance suite of tests/conformance
-# among the tests), the same with the static library (-tags tpc_static, checked to need no
-# .so), and the examples.
+# Builds the library and puts it into the module (local-lib.sh: the header and this machine's
+# static library under native/), then: gofmt, go vet, the hostile batches under a 4 GiB
+# address-space limit, go test -race with the static library of native/ (the default, checked
+# to need no .so; the conformance suite of tests/conformance among the tests), the same with
+# the shared library (-tags tpc_shared, pkg-config), and the examples.
+# The release module (dist.sh) is tested by test-dist.sh.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -12,8 +14,8 @@ examples="$repo/examples/go"
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "build the library"
-PKG_CONFIG_PATH=$("$repo/scripts/build-lib.sh" | tail -1)
+step "build the library, into native/ (local-lib.sh)"
+PKG_CONFIG_PATH=$("$here/local-lib.sh" | tail -1)
 export PKG_CONFIG_PATH
 
 step "gofmt"
@@ -23,7 +25,7 @@ if [ -n "$unformatted" ]; then
 fi
 
 step "go vet"
-(cd "$here" && go vet ./... && go vet -tags tpc_static ./...)
+(cd "$here" && go vet ./... && go vet -tags tpc_shared ./...)
 (cd "$examples" && go vet ./...)
 
 bin=$(mktemp -d)
@@ -39,14 +41,11 @@ step "hostile batches under a 4 GiB address-space limit (ulimit -v)"
   "$bin/limited.test" -test.run '^(TestHostileBatches|TestMaxTotalDecodedSize)$' -test.count=1 -test.v) ||
   { echo "the hostile batches failed under the address-space limit"; exit 1; }
 
-step "go test -race (shared library)"
+step "go test -race (static library of native/, the default)"
 (cd "$here" && go test -race -count=1 ./...)
-
-step "go test -race -tags tpc_static (static library)"
-(cd "$here" && go test -race -count=1 -tags tpc_static ./...)
-(cd "$here" && go test -c -tags tpc_static -o "$bin/static.test" .)
+(cd "$here" && go test -c -o "$bin/static.test" .)
 if readelf -d "$bin/static.test" | grep -q 'libtemporal_payload_codec'; then
-  echo "the tpc_static build still needs libtemporal_payload_codec.so"; exit 1
+  echo "the default (static) build still needs libtemporal_payload_codec.so"; exit 1
 fi
 # Run from elsewhere with no library path: a static binary must not need the .so.
 (cd "$bin" && env -u LD_LIBRARY_PATH TPC_CONFORMANCE_CASES="$repo/tests/conformance/cases.json" \
@@ -54,11 +53,17 @@ fi
   ./static.test -test.run 'TestConformance|TestRawBlockVectors|TestErrorStatuses' -test.count=1) ||
   { echo "static test binary failed"; exit 1; }
 
+step "go test -race -tags tpc_shared (shared library, pkg-config)"
+(cd "$here" && go test -race -count=1 -tags tpc_shared ./...)
+(cd "$here" && go test -c -tags tpc_shared -o "$bin/shared.test" .)
+readelf -d "$bin/shared.test" | grep -q 'NEEDED.*libtemporal_payload_codec.so.2' ||
+  { echo "the tpc_shared build does not load libtemporal_payload_codec.so.2"; exit 1; }
+
 step "examples: test and build (shared and static)"
 mkdir -p "$bin/shared" "$bin/static"
 (cd "$examples" && go test -race -count=1 ./... &&
-  go build -o "$bin/shared/" ./worker ./starter ./payloadtool &&
-  go build -tags tpc_static -o "$bin/static/" ./worker ./starter ./payloadtool)
+  go build -o "$bin/static/" ./worker ./starter ./payloadtool &&
+  go build -tags tpc_shared -o "$bin/shared/" ./worker ./starter ./payloadtool)
 if readelf -d "$bin/static/worker" | grep -q 'libtemporal_payload_codec'; then
   echo "the static worker still needs libtemporal_payload_codec.so"; exit 1
 fi

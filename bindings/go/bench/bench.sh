@@ -14,7 +14,9 @@ export PKG_CONFIG_PATH
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 (cd "$repo" && cargo run -q --release --locked --example bench_data -- "$work/data" >/dev/null)
-(cd "$binding" && go test -c -o "$work/bench.test" .)
+# The shared library through pkg-config, as the table was measured (the module's default, the
+# static library of native/, needs local-lib.sh first).
+(cd "$binding" && go test -c -tags tpc_shared -o "$work/bench.test" .)
 raw=${TMPDIR:-/tmp}/tpc-go-bench-raw.txt
 : > "$raw"
 for round in $(seq "$rounds"); do
