@@ -72,13 +72,15 @@ grep -E '^test result' "$work/cargo-test.log"
 log "build: codec server (release), library, Go example worker and starter"
 (cd "$repo" && cargo build --locked --release -q -p tpc-codec-server)
 server="$repo/target/release/tpc-codec-server"
-PKG_CONFIG_PATH=$("$repo/scripts/build-lib.sh" | tail -1)
+# The Go examples link the library statically from the module (bindings/go/local-lib.sh puts it
+# there); the benchmark programs below link the shared one (-tags tpc_shared), as measured.
+PKG_CONFIG_PATH=$("$repo/bindings/go/local-lib.sh" | tail -1)
 export PKG_CONFIG_PATH
 (cd "$repo/examples/go" && go build -o "$work/" ./worker ./starter)
 # The benchmark's Go programs: formatted, vetted, compiling (bench.sh itself is not run here).
 unformatted=$(gofmt -l "$repo/benches/codec-server")
 [ -z "$unformatted" ] || die "not gofmt-formatted: $unformatted"
-(cd "$repo/benches/codec-server" && go vet ./... && go build -o "$work/bench/" ./goserver ./loadgen)
+(cd "$repo/benches/codec-server" && go vet -tags tpc_shared ./... && go build -tags tpc_shared -o "$work/bench/" ./goserver ./loadgen)
 
 key_hex=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
 reader_token="reader-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"

@@ -27,14 +27,15 @@ demo=target/demo
 mkdir -p "$demo/go"
 
 log "build: the library and the C payload_tool"
-pkgconfig=$(scripts/build-lib.sh | tail -1)
+# Builds the library and puts its static copy into the Go module (bindings/go/local-lib.sh).
+pkgconfig=$(bindings/go/local-lib.sh | tail -1)
 quiet "the C payload_tool" cc -std=c11 -O2 -Wall -Wextra -Werror -Iinclude examples/c/payload_tool.c \
   -Ltarget/release -Wl,-rpath,"$repo/target/release" -ltemporal_payload_codec -o "$demo/payload_tool"
 
 log "build: the Go worker and payloadtool (static: the library is inside the binary)"
 export PKG_CONFIG_PATH=$pkgconfig
 (cd examples/go && quiet "the Go examples" \
-  go build -tags tpc_static -o "$repo/$demo/go/" ./worker ./payloadtool)
+  go build -o "$repo/$demo/go/" ./worker ./payloadtool)
 
 log "build: the codec server"
 quiet "the codec server" cargo build -q --release --locked -p tpc-codec-server

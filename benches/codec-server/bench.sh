@@ -32,7 +32,7 @@ log "build"
 (cd "$repo" && cargo build --locked --release -q -p tpc-codec-server)
 PKG_CONFIG_PATH=$("$repo/scripts/build-lib.sh" | tail -1)
 export PKG_CONFIG_PATH
-(cd "$here" && go build -o "$work/" ./goserver ./loadgen)
+(cd "$here" && go build -tags tpc_shared -o "$work/" ./goserver ./loadgen)
 TPC_KEY_HEX=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
 export TPC_KEY_HEX
 

@@ -34,7 +34,7 @@ fi
 [ -x "$server" ] || die "$server is not an executable"
 PKG_CONFIG_PATH=$("$repo/scripts/build-lib.sh" | tail -1)
 export PKG_CONFIG_PATH
-(cd "$here" && go build -o "$work/" ./goserver)
+(cd "$here" && go build -tags tpc_shared -o "$work/" ./goserver)
 TPC_KEY_HEX=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
 export TPC_KEY_HEX
 

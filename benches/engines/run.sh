@@ -20,7 +20,7 @@ PKG_CONFIG_PATH=$(scripts/build-lib.sh | tail -1)
 export PKG_CONFIG_PATH
 cargo run -q --release --locked --example bench_data -- "$work/data" >/dev/null
 cargo build -q --release --locked --example engine_snap
-(cd bindings/go && go test -c -o "$work/go.test" .)
+(cd bindings/go && go test -tags tpc_shared -c -o "$work/go.test" .)
 version=$(sed -n '/<artifactId>snappy-java</{n;s/.*<version>\(.*\)<\/version>.*/\1/p}' bindings/java/bench/pom.xml)
 mvn -B -q --no-transfer-progress dependency:copy -Dartifact="org.xerial.snappy:snappy-java:$version" \
   -DoutputDirectory="$work"
