@@ -3,7 +3,7 @@
 # Rust and Go (Go builds the example worker the starter's smoke test talks to):
 #   bindings/python/test.sh [pytest args...]
 # Builds the library, installs the package into the project's .venv with
-# `pip install ./bindings/python` (the wheel bundles the library), then ruff, mypy, the hostile
+# `pip install ./bindings/python` (the wheel bundles target/release's library), then ruff, mypy, the hostile
 # batches under a 4 GiB address-space limit, pytest (the conformance suite through every path,
 # layouts and signatures against the header, reference oracle, sample encryption layout, errors,
 # threads, a real Temporal server, the examples against the Go worker) and a shell smoke of the
@@ -32,9 +32,12 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -x "$venv/bin/temporal" ]
   printf '%s' "$want" >"$stamp"
 fi
 
-step "pip install ./bindings/python"
-# --force-reinstall: the version does not change when the library does; --no-deps: installed above.
-(cd "$repo" && "$py" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./bindings/python)
+step "pip install ./bindings/python (with target/release's library)"
+# --force-reinstall: the version does not change when the library does; --no-deps: installed
+# above. TPC_LIBRARY_PATH: bundle the library just built rather than have the build hook
+# compile its own (stripped) copy with cargo (bindings/python/test-dist.sh tests that path).
+(cd "$repo" && TPC_LIBRARY_PATH="$repo/target/release/libtemporal_payload_codec.so" \
+  "$py" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./bindings/python)
 # Test the installed package with its bundled library, not an override from the caller.
 unset TPC_LIBRARY_PATH
 
