@@ -46,7 +46,9 @@ quiet "the Java examples" examples/java/run.sh build
 log "build: the .NET examples (Mono)"
 quiet "the .NET examples" bindings/dotnet/test.sh --build-only
 log "build: the Python binding, installed into .venv"
-quiet "the Python binding" .venv/bin/pip install -q --disable-pip-version-check ./bindings/python
+# The binding with the library built above (without TPC_LIBRARY_PATH it would build its own).
+quiet "the Python binding" env TPC_LIBRARY_PATH="$repo/target/release" \
+  .venv/bin/pip install -q --disable-pip-version-check ./bindings/python
 
 log "run"
 exec .venv/bin/python demo/crosslang.py "$@"
