@@ -107,15 +107,19 @@ namespace TemporalPayloadCodec
                 return;
             }
 
+            // On Mono, a package's runtimes/<rid>/native/ copy is mapped before the first lookup.
+            NativeLibraryProbe.Prepare();
             uint actual;
             try
             {
-                actual = tpc_abi_version();
+                actual = AbiVersionOfLoadedLibrary();
             }
             catch (DllNotFoundException e)
             {
+                string mapped = NativeLibraryProbe.MappedPath == null ? string.Empty : " from " + NativeLibraryProbe.MappedPath;
                 throw new DllNotFoundException(
-                    "cannot load the native library '" + Library + "' (libtemporal_payload_codec.so on Linux): " +
+                    "cannot load the native library '" + Library + "' (libtemporal_payload_codec.so on Linux)" + mapped + ": " +
+                    "reference the TemporalPayloadCodec package (runtimes/linux-x64|linux-arm64/native/), " +
                     "put its directory on LD_LIBRARY_PATH, copy it next to the application, or map it with a " +
                     "Mono dllmap; see bindings/dotnet/README.md",
                     e);
@@ -137,6 +141,14 @@ namespace TemporalPayloadCodec
             }
 
             abiChecked = true;
+        }
+
+        // Its own method, so the runtime resolves the library when this runs (after the probe
+        // above), not when EnsureCompatible is compiled.
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static uint AbiVersionOfLoadedLibrary()
+        {
+            return tpc_abi_version();
         }
 
         /// <summary>The length of a byte array as a size_t.</summary>

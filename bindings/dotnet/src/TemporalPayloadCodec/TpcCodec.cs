@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 
 namespace TemporalPayloadCodec
 {
@@ -69,8 +70,15 @@ namespace TemporalPayloadCodec
             get
             {
                 Native.EnsureCompatible();
-                return Native.StaticString(Native.tpc_version());
+                return NativeVersion();
             }
+        }
+
+        // Compiled after EnsureCompatible ran (see TpcCodecBuilder.BuildNative).
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static string NativeVersion()
+        {
+            return Native.StaticString(Native.tpc_version());
         }
 
         /// <summary>The ABI version this binding requires (the header's TPC_ABI_VERSION).</summary>

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.ComponentModel;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace TemporalPayloadCodec
@@ -238,12 +239,30 @@ namespace TemporalPayloadCodec
             }
 
             built = true;
+            try
+            {
+                Native.EnsureCompatible();
+            }
+            catch
+            {
+                // The key copies are wiped also when the library is missing or refused.
+                WipeKeys();
+                throw;
+            }
+
+            return BuildNative();
+        }
+
+        // The P/Invoke calls live in their own method, compiled only once EnsureCompatible has
+        // run: Mono resolves a method's P/Invoke targets when it compiles the method, and on
+        // Mono EnsureCompatible first maps a package's runtimes/<rid>/native/ copy of the library.
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private CodecHandle BuildNative()
+        {
             IntPtr builder = IntPtr.Zero;
             var err = default(Native.TpcBuffer);
             try
             {
-                // Inside the try, so the key copies are wiped even when the library is missing.
-                Native.EnsureCompatible();
                 builder = Native.tpc_codec_builder_new();
                 if (builder == IntPtr.Zero)
                 {
@@ -314,13 +333,18 @@ namespace TemporalPayloadCodec
                     Native.tpc_buffer_free(ref err);
                 }
 
-                foreach (var entry in keys)
-                {
-                    Array.Clear(entry.Value, 0, entry.Value.Length);
-                }
-
-                keys.Clear();
+                WipeKeys();
             }
+        }
+
+        private void WipeKeys()
+        {
+            foreach (var entry in keys)
+            {
+                Array.Clear(entry.Value, 0, entry.Value.Length);
+            }
+
+            keys.Clear();
         }
 
         private static UIntPtr SizeT(ulong value)

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 
 namespace TemporalPayloadCodec
 {
@@ -76,6 +77,13 @@ namespace TemporalPayloadCodec
         public static string Describe(TpcStatus status)
         {
             Native.EnsureCompatible();
+            return NativeDescribe(status);
+        }
+
+        // Compiled after EnsureCompatible ran (see TpcCodecBuilder.BuildNative).
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static string NativeDescribe(TpcStatus status)
+        {
             return Native.StaticString(Native.tpc_status_str((uint)status));
         }
 
