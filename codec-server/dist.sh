@@ -46,11 +46,16 @@ for pair in "${TARGETS[@]}"; do
   triple=${pair%%:*} platform=${pair##*:}
   name="tpc-codec-server-$version-$platform"
   log "dist: tpc-codec-server for $platform (glibc $GLIBC_FLOOR)"
-  (cd "$repo" && CARGO_TARGET_DIR="$repo/target/dist" cargo zigbuild -q --release --locked \
+  # Thin LTO over 16 codegen units rather than the library's fat LTO over one: the server's
+  # dependency tree (tokio, hyper, rustls) takes several minutes per target that way on 2 cores,
+  # for the 2-3% the library measured (BENCHMARKS.md); the server's own figures were measured on
+  # a plain release build.
+  (cd "$repo" && CARGO_PROFILE_RELEASE_LTO=thin CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    CARGO_TARGET_DIR="$repo/target/dist-server" cargo zigbuild -q --release --locked \
     -p tpc-codec-server --target "$triple.$GLIBC_FLOOR")
   dir="$stage/$name"
   mkdir -p "$dir"
-  "$strip_tool" --strip-all -o "$dir/tpc-codec-server" "$repo/target/dist/$triple/release/tpc-codec-server"
+  "$strip_tool" --strip-all -o "$dir/tpc-codec-server" "$repo/target/dist-server/$triple/release/tpc-codec-server"
   chmod 755 "$dir/tpc-codec-server"
   cp "$here/README.md" "$here/Dockerfile" "$dir/"
   for license in "$repo"/LICENSE*; do

@@ -23,6 +23,8 @@ STEPS=(
   "python-binding|bindings/python/test.sh"
   "codec-server|codec-server/test.sh"
   "fuzz|scripts/fuzz.sh 30"
+  "dist|scripts/dist.sh"
+  "dist-install|scripts/test-dist.sh"
   "e2e|scripts/demo.sh"
 )
 

@@ -10,7 +10,8 @@
 # Environment:
 #   SYSTEM_INSTALL=1  also install into the default prefix (/usr/local, as root) and build with
 #                     pkg-config's default search path and no rpath (the loader finds the library
-#                     through the ldconfig that install.sh runs); otherwise only a DESTDIR install
+#                     after ldconfig, as install.sh tells a user to run); otherwise only a DESTDIR
+#                     install
 #   CC                the C compiler (default gcc), e.g. aarch64-linux-gnu-gcc
 #   RUN               the command that runs a target binary (empty: run it directly), e.g.
 #                     "qemu-aarch64 -L /usr/aarch64-linux-gnu"
@@ -120,8 +121,9 @@ ok "unpacked $(basename "$tarball")"
 if [ "${SYSTEM_INSTALL:-0}" = 1 ]; then
   quiet "install.sh into /usr/local" "$unpacked/install.sh"
   check_installed /usr/local
+  ldconfig
   ldconfig -p | grep '/usr/local/lib/libtemporal_payload_codec.so' >/dev/null ||
-    fail "install.sh did not leave the library in the loader's cache (ldconfig)"
+    fail "after ldconfig the loader's cache does not hold the library"
   ok "the loader finds the library without LD_LIBRARY_PATH or an rpath (ldconfig -p)"
   build_all "" "" ""
 fi

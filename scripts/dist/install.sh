@@ -18,6 +18,6 @@ ln -sf "$soname" "$libdir/libtemporal_payload_codec.so"
 cp "$here/include/temporal_payload_codec.h" "$dest$prefix/include/"
 cp "$here/lib/pkgconfig/temporal_payload_codec.pc" "$libdir/pkgconfig/"
 echo "installed temporal-payload-codec into $dest$prefix (library $soname)"
-if [ -z "$dest" ] && command -v ldconfig >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-  ldconfig "$prefix/lib" 2>/dev/null || true
+if [ -z "$dest" ]; then
+  echo "if $prefix/lib is a directory the loader searches, run ldconfig to refresh its cache"
 fi
