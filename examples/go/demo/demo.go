@@ -21,7 +21,9 @@ import (
 const (
 	WorkflowType = "CrossLanguageWorkflow"
 	ActivityType = "DescribeOrder"
-	TaskQueue    = "tpc-go"
+	// ShippingActivityType is the optional second activity; the demo's TypeScript worker hosts it.
+	ShippingActivityType = "QuoteShipping"
+	TaskQueue            = "tpc-go"
 )
 
 type Order struct {
@@ -33,6 +35,8 @@ type Result struct {
 	Summary          string `json:"summary"`
 	ItemCount        int    `json:"itemCount"`
 	WorkflowLanguage string `json:"workflowLanguage"`
+	// Shipping is QuoteShipping's answer, present only when the workflow calls it.
+	Shipping string `json:"shipping,omitempty"`
 }
 
 func Env(name, fallback string) string {
@@ -44,6 +48,9 @@ func Env(name, fallback string) string {
 
 // ActivityQueue is where DescribeOrder runs; by default the Java worker hosts it.
 func ActivityQueue() string { return Env("TPC_ACTIVITY_QUEUE", "tpc-java") }
+
+// ShippingQueue is where QuoteShipping runs; empty (the default) leaves it out of the workflow.
+func ShippingQueue() string { return os.Getenv("TPC_SHIPPING_QUEUE") }
 
 // NewCodec is snappy, plus AES-256-GCM under TPC_KEY_ID when TPC_KEY_HEX holds a 32-byte key.
 func NewCodec() (*tpc.Codec, error) {
@@ -68,19 +75,24 @@ func Dial(codec converter.PayloadCodec) (client.Client, error) {
 	})
 }
 
-// NewWorkflow binds the activity queue at registration: reading the environment inside
-// workflow code would not be replay-safe.
-func NewWorkflow(activityQueue string) func(workflow.Context, Order) (Result, error) {
+// NewWorkflow binds the activity queues at registration: reading the environment inside
+// workflow code would not be replay-safe. With a shipping queue the workflow also asks
+// QuoteShipping there, after DescribeOrder.
+func NewWorkflow(activityQueue, shippingQueue string) func(workflow.Context, Order) (Result, error) {
 	return func(ctx workflow.Context, o Order) (Result, error) {
-		ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-			TaskQueue:           activityQueue,
-			StartToCloseTimeout: 30 * time.Second,
-		})
+		options := workflow.ActivityOptions{TaskQueue: activityQueue, StartToCloseTimeout: 30 * time.Second}
 		var summary string
-		if err := workflow.ExecuteActivity(ctx, ActivityType, o).Get(ctx, &summary); err != nil {
+		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, options), ActivityType, o).Get(ctx, &summary); err != nil {
 			return Result{}, err
 		}
-		return Result{Summary: summary, ItemCount: len(o.Items), WorkflowLanguage: "go"}, nil
+		result := Result{Summary: summary, ItemCount: len(o.Items), WorkflowLanguage: "go"}
+		if shippingQueue != "" {
+			options.TaskQueue = shippingQueue
+			if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, options), ShippingActivityType, o).Get(ctx, &result.Shipping); err != nil {
+				return Result{}, err
+			}
+		}
+		return result, nil
 	}
 }
 

@@ -1,6 +1,8 @@
 package demo
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -11,7 +13,9 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// The demo contract, run in the SDK's test environment with the codec in the data converter.
+// The demo contract, run in the SDK's test environment with the codec in the data converter:
+// without a shipping queue (the Go-only example) and with one (the demo, where the TypeScript
+// worker quotes shipping).
 func TestCrossLanguageWorkflow(t *testing.T) {
 	t.Setenv("TPC_KEY_HEX", strings.Repeat("ab", 32))
 	t.Setenv("TPC_KEY_ID", "demo-key")
@@ -20,22 +24,33 @@ func TestCrossLanguageWorkflow(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer codec.Close()
-	var s testsuite.WorkflowTestSuite
-	env := s.NewTestWorkflowEnvironment()
-	env.SetDataConverter(converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), codec))
-	env.RegisterWorkflowWithOptions(NewWorkflow("tpc-java"), workflow.RegisterOptions{Name: WorkflowType})
-	env.RegisterActivityWithOptions(DescribeOrder, activity.RegisterOptions{Name: ActivityType})
-	env.ExecuteWorkflow(WorkflowType, Order{Customer: "Ada", Items: []string{"tea", "cake"}})
-	if err := env.GetWorkflowError(); err != nil {
-		t.Fatal(err)
+	quote := func(_ context.Context, o Order) (string, error) {
+		return fmt.Sprintf("%d items by test", len(o.Items)), nil
 	}
-	var got Result
-	if err := env.GetWorkflowResult(&got); err != nil {
-		t.Fatal(err)
-	}
-	want := Result{Summary: "Order for Ada: tea, cake (described by go)", ItemCount: 2, WorkflowLanguage: "go"}
-	if got != want {
-		t.Fatalf("got %+v, want %+v", got, want)
+	for _, tc := range []struct {
+		shippingQueue string
+		want          Result
+	}{
+		{"", Result{Summary: "Order for Ada: tea, cake (described by go)", ItemCount: 2, WorkflowLanguage: "go"}},
+		{"tpc-node", Result{Summary: "Order for Ada: tea, cake (described by go)", ItemCount: 2, WorkflowLanguage: "go", Shipping: "2 items by test"}},
+	} {
+		var s testsuite.WorkflowTestSuite
+		env := s.NewTestWorkflowEnvironment()
+		env.SetDataConverter(converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), codec))
+		env.RegisterWorkflowWithOptions(NewWorkflow("tpc-java", tc.shippingQueue), workflow.RegisterOptions{Name: WorkflowType})
+		env.RegisterActivityWithOptions(DescribeOrder, activity.RegisterOptions{Name: ActivityType})
+		env.RegisterActivityWithOptions(quote, activity.RegisterOptions{Name: ShippingActivityType})
+		env.ExecuteWorkflow(WorkflowType, Order{Customer: "Ada", Items: []string{"tea", "cake"}})
+		if err := env.GetWorkflowError(); err != nil {
+			t.Fatal(err)
+		}
+		var got Result
+		if err := env.GetWorkflowResult(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Fatalf("shipping queue %q: got %+v, want %+v", tc.shippingQueue, got, tc.want)
+		}
 	}
 }
 

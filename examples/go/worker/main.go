@@ -1,6 +1,7 @@
 // Command worker hosts CrossLanguageWorkflow on task queue "tpc-go", with every payload
 // encoded by temporal-payload-codec. With -with-activity it also hosts the Go DescribeOrder
-// on the activity queue, so the Go example runs without the other languages.
+// on the activity queue, so the Go example runs without the other languages. With
+// TPC_SHIPPING_QUEUE set, the workflow also calls QuoteShipping there (the demo's TypeScript worker).
 package main
 
 import (
@@ -28,9 +29,9 @@ func main() {
 	}
 	defer c.Close()
 
-	activityQueue := demo.ActivityQueue()
+	activityQueue, shippingQueue := demo.ActivityQueue(), demo.ShippingQueue()
 	workers := []worker.Worker{worker.New(c, demo.TaskQueue, worker.Options{})}
-	workers[0].RegisterWorkflowWithOptions(demo.NewWorkflow(activityQueue), workflow.RegisterOptions{Name: demo.WorkflowType})
+	workers[0].RegisterWorkflowWithOptions(demo.NewWorkflow(activityQueue, shippingQueue), workflow.RegisterOptions{Name: demo.WorkflowType})
 	if *withActivity {
 		// One worker per task queue: the activity queue is a different queue.
 		aw := worker.New(c, activityQueue, worker.Options{})
@@ -42,7 +43,7 @@ func main() {
 			log.Fatalln("start worker:", err)
 		}
 	}
-	log.Printf("worker: %s on %s, activities on %s (go activity: %v)", demo.WorkflowType, demo.TaskQueue, activityQueue, *withActivity)
+	log.Printf("worker: %s on %s, activities on %s, shipping on %q (go activity: %v)", demo.WorkflowType, demo.TaskQueue, activityQueue, shippingQueue, *withActivity)
 	// InterruptCh fires on SIGINT and SIGTERM.
 	<-worker.InterruptCh()
 	for _, w := range workers {
