@@ -1,0 +1,331 @@
+// The Codec: an @temporalio/common PayloadCodec over the library's configured codec.
+
+import { inspect } from 'node:util';
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { CodecClosedError, InternalError, InvalidArgumentError } from './errors';
+import { check, native, newBuffer, take, type Native } from './native';
+
+const { Payloads } = temporal.api.common.v1;
+
+/** The compression layer (`TPC_COMPRESSION_*`). */
+export enum Compression {
+  None = 0,
+  /** `binary/snappy`, framing format: the reference codec (the default). */
+  Snappy = 1,
+  /** `binary/snappy`, one raw block: the Go codec-server sample's dialect. */
+  SnappyRaw = 2,
+  /** `binary/zlib`, as the Go and Java SDKs write it. */
+  Zlib = 3,
+}
+
+export type CompressionName = 'none' | 'snappy' | 'snappy-raw' | 'zlib';
+
+const COMPRESSION_NAMES: ReadonlyMap<string, Compression> = new Map([
+  ['none', Compression.None],
+  ['snappy', Compression.Snappy],
+  ['snappy-raw', Compression.SnappyRaw],
+  ['zlib', Compression.Zlib],
+]);
+
+/** A key id: any bytes, the empty id included; a string stands for its UTF-8 bytes. */
+export type KeyId = string | Uint8Array;
+
+/** The library's builder options, by the other bindings' names in camelCase (see README). */
+export interface CodecOptions {
+  /** Default `'snappy'` (framing format, the reference codec). */
+  compression?: CompressionName | Compression;
+  /** AES-256 keys (32 bytes each) by key id; decoding picks the key a payload names. */
+  keys?: Record<string, Uint8Array> | Map<KeyId, Uint8Array>;
+  /** The id of the key that encrypts; encryption is on exactly when this is set. */
+  encryptionKeyId?: KeyId;
+  /** The most bytes one payload may decode to, per layer (default 64 MiB). */
+  maxDecodedSize?: number | bigint;
+  /** The most bytes one decode call may produce (default 256 MiB). */
+  maxTotalDecodedSize?: number | bigint;
+  /** Keep a payload unwrapped when compression does not make it smaller (default false). */
+  onlyIfSmaller?: boolean;
+  /** 0 to 9 (default 6). */
+  zlibLevel?: number;
+  /**
+   * `encode`/`decode` run batches whose serialized size is at least this many bytes on a
+   * worker thread, smaller ones synchronously (default `DEFAULT_ASYNC_THRESHOLD`).
+   */
+  asyncThreshold?: number;
+}
+
+/**
+ * Batches from this size up leave the event loop (see the README, "Async threshold", for the
+ * measurement): below it, a worker-thread hop costs more than the call itself.
+ */
+export const DEFAULT_ASYNC_THRESHOLD = 64 * 1024;
+
+const OPTION_NAMES: ReadonlySet<string> = new Set([
+  'compression',
+  'keys',
+  'encryptionKeyId',
+  'maxDecodedSize',
+  'maxTotalDecodedSize',
+  'onlyIfSmaller',
+  'zlibLevel',
+  'asyncThreshold',
+]);
+
+// koffi refuses an async call when max_async_calls (256 by default) are already running or
+// queued; calls beyond this many wait here instead, so that any number may be made at once.
+const MAX_NATIVE_ASYNC = 128;
+let nativeAsync = 0;
+const waiting: (() => void)[] = [];
+
+/** Calls `fn` on one of koffi's worker threads; resolves to its status. */
+function callOnWorker(fn: Native['encode'], args: unknown[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const start = (): void => {
+      nativeAsync++;
+      const done = (): void => {
+        nativeAsync--;
+        waiting.shift()?.();
+      };
+      try {
+        fn.async(...args, (err: unknown, status: number) => {
+          done();
+          if (err) reject(err instanceof Error ? err : new InternalError(String(err)));
+          else resolve(status);
+        });
+      } catch (e) {
+        done();
+        reject(e instanceof Error ? e : new InternalError(String(e)));
+      }
+    };
+    if (nativeAsync < MAX_NATIVE_ASYNC) start();
+    else waiting.push(start);
+  });
+}
+
+function compression(value: CompressionName | Compression): number {
+  if (typeof value === 'string') {
+    const known = COMPRESSION_NAMES.get(value);
+    if (known === undefined) {
+      throw new InvalidArgumentError(
+        `unknown compression ${JSON.stringify(value)}; expected one of ${[...COMPRESSION_NAMES.keys()].join(', ')}`,
+      );
+    }
+    return known;
+  }
+  // Any other number reaches the library, which rejects unknown algorithms with its message.
+  return Number(unsigned('compression', value, 32));
+}
+
+function unsigned(what: string, value: unknown, bits: 32 | 64): number | bigint {
+  // koffi would silently wrap a negative or oversized number: say what was wrong instead.
+  if (typeof value === 'bigint') {
+    if (value < 0n || value >= 1n << BigInt(bits)) {
+      throw new InvalidArgumentError(`${what} ${value} is out of range`);
+    }
+    return value;
+  }
+  if (typeof value !== 'number') throw new TypeError(`${what} must be a number, got ${typeof value}`);
+  if (!Number.isInteger(value)) throw new TypeError(`${what} must be an integer, got ${value}`);
+  if (value < 0 || value >= 2 ** bits || !Number.isSafeInteger(value)) {
+    throw new InvalidArgumentError(`${what} ${value} is out of range`);
+  }
+  return value;
+}
+
+function keyIdBytes(what: string, value: unknown): Uint8Array {
+  if (typeof value === 'string') return Buffer.from(value, 'utf8');
+  if (value instanceof Uint8Array) return value;
+  throw new TypeError(`${what} must be a string or a Uint8Array, got ${typeof value}`);
+}
+
+function bytesInput(what: string, value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  throw new TypeError(`${what} must be a Uint8Array (a serialized Payloads), got ${typeof value}`);
+}
+
+function describeKeyId(id: KeyId): string {
+  return typeof id === 'string' ? JSON.stringify(id) : `0x${Buffer.from(id).toString('hex')}`;
+}
+
+// A codec that is never closed is released when it is garbage-collected.
+const finalizers = new FinalizationRegistry<bigint>((handle) => {
+  native().codecFree(handle);
+});
+
+/**
+ * A Temporal payload codec backed by the shared temporal-payload-codec library.
+ *
+ * `new Codec()` is the reference codec of Temporal's documentation, byte for byte (snappy
+ * framing format of each serialized payload, metadata `{"encoding": "binary/snappy"}`). Encode
+ * compresses, then encrypts (when `encryptionKeyId` is set). Decode peels every layer the
+ * library knows and passes anything else through. A codec may serve any number of concurrent
+ * calls.
+ */
+export class Codec implements PayloadCodec {
+  #handle: bigint | null;
+  #closed = false;
+  // Async calls holding the native codec: close() leaves freeing it to the last of them.
+  #inFlight = 0;
+  readonly #asyncThreshold: number;
+  // What inspect() and toJSON() show: no key bytes are kept on the JS side at all.
+  readonly #summary: { compression: string; keyIds: string[]; encryptionKeyId: string | null };
+
+  constructor(options: CodecOptions = {}) {
+    for (const name of Object.keys(options)) {
+      if (!OPTION_NAMES.has(name)) {
+        throw new TypeError(`unknown codec option ${JSON.stringify(name)}; known: ${[...OPTION_NAMES].join(', ')}`);
+      }
+    }
+    this.#asyncThreshold =
+      options.asyncThreshold === undefined
+        ? DEFAULT_ASYNC_THRESHOLD
+        : Number(unsigned('asyncThreshold', options.asyncThreshold, 64));
+    const keys: [KeyId, Uint8Array][] =
+      options.keys instanceof Map ? [...options.keys] : Object.entries(options.keys ?? {});
+    this.#handle = build(options, keys);
+    finalizers.register(this, this.#handle, this);
+    const algorithm = options.compression === undefined ? Compression.Snappy : compression(options.compression);
+    this.#summary = {
+      compression: [...COMPRESSION_NAMES].find(([, v]) => v === algorithm)?.[0] ?? String(algorithm),
+      keyIds: keys.map(([id]) => describeKeyId(id)),
+      encryptionKeyId: options.encryptionKeyId === undefined ? null : describeKeyId(options.encryptionKeyId),
+    };
+  }
+
+  /** Encodes a batch of payloads (compress, then encrypt if configured). */
+  async encode(payloads: Payload[]): Promise<Payload[]> {
+    return this.#payloads(native().encode, payloads);
+  }
+
+  /** Decodes a batch of payloads, peeling every layer the library knows. */
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    return this.#payloads(native().decode, payloads);
+  }
+
+  /** Encodes a serialized `Payloads`; returns the serialized encoded `Payloads`. */
+  encodeBytes(serializedPayloads: Uint8Array): Uint8Array {
+    return this.#call(native().encode, bytesInput('encodeBytes input', serializedPayloads));
+  }
+
+  /** Decodes a serialized `Payloads`; returns the serialized decoded `Payloads`. */
+  decodeBytes(serializedPayloads: Uint8Array): Uint8Array {
+    return this.#call(native().decode, bytesInput('decodeBytes input', serializedPayloads));
+  }
+
+  /** `encodeBytes` on a worker thread. Do not modify the input until the promise settles. */
+  async encodeBytesAsync(serializedPayloads: Uint8Array): Promise<Uint8Array> {
+    return this.#callAsync(native().encode, bytesInput('encodeBytesAsync input', serializedPayloads));
+  }
+
+  /** `decodeBytes` on a worker thread. Do not modify the input until the promise settles. */
+  async decodeBytesAsync(serializedPayloads: Uint8Array): Promise<Uint8Array> {
+    return this.#callAsync(native().decode, bytesInput('decodeBytesAsync input', serializedPayloads));
+  }
+
+  /**
+   * Releases the native codec and wipes its keys. Calls already made complete first (the codec
+   * is freed after the last of them); later calls throw `CodecClosedError`. Closing twice is
+   * harmless.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#inFlight === 0) this.#free();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  toJSON(): object {
+    return { ...this.#summary, closed: this.#closed };
+  }
+
+  [inspect.custom](): string {
+    return `Codec ${inspect(this.toJSON())}`;
+  }
+
+  #free(): void {
+    if (this.#handle === null) return;
+    finalizers.unregister(this);
+    native().codecFree(this.#handle);
+    this.#handle = null;
+  }
+
+  #live(): bigint {
+    if (this.#closed || this.#handle === null) throw new CodecClosedError();
+    return this.#handle;
+  }
+
+  async #payloads(fn: Native['encode'], payloads: Payload[]): Promise<Payload[]> {
+    const input = Payloads.encode({ payloads }).finish();
+    const output =
+      input.length >= this.#asyncThreshold ? await this.#callAsync(fn, input) : this.#call(fn, input);
+    return Payloads.decode(output).payloads;
+  }
+
+  #call(fn: Native['encode'], input: Uint8Array): Uint8Array {
+    const handle = this.#live();
+    const lib = native();
+    const out = newBuffer();
+    const err = newBuffer();
+    check(lib, fn(handle, input, input.length, out, err) as number, err);
+    return take(lib, out);
+  }
+
+  async #callAsync(fn: Native['encode'], input: Uint8Array): Promise<Uint8Array> {
+    const handle = this.#live();
+    const lib = native();
+    this.#inFlight++;
+    try {
+      const out = newBuffer();
+      const err = newBuffer();
+      check(lib, await callOnWorker(fn, [handle, input, input.length, out, err]), err);
+      return take(lib, out);
+    } finally {
+      this.#inFlight--;
+      if (this.#closed && this.#inFlight === 0) this.#free();
+    }
+  }
+}
+
+/** Builds the native codec; every option is checked before the builder exists. */
+function build(options: CodecOptions, keys: [KeyId, Uint8Array][]): bigint {
+  const algorithm = options.compression === undefined ? undefined : compression(options.compression);
+  const cKeys = keys.map(([id, key]): [Uint8Array, Uint8Array] => {
+    const idBytes = keyIdBytes('a key id', id);
+    if (!(key instanceof Uint8Array)) {
+      throw new TypeError(`the key for id ${describeKeyId(id)} must be a Uint8Array, got ${typeof key}`);
+    }
+    return [idBytes, key];
+  });
+  const encryption =
+    options.encryptionKeyId === undefined ? undefined : keyIdBytes('encryptionKeyId', options.encryptionKeyId);
+  const max = options.maxDecodedSize === undefined ? undefined : unsigned('maxDecodedSize', options.maxDecodedSize, 64);
+  const maxTotal =
+    options.maxTotalDecodedSize === undefined
+      ? undefined
+      : unsigned('maxTotalDecodedSize', options.maxTotalDecodedSize, 64);
+  const level = options.zlibLevel === undefined ? undefined : unsigned('zlibLevel', options.zlibLevel, 32);
+  if (options.onlyIfSmaller !== undefined && typeof options.onlyIfSmaller !== 'boolean') {
+    throw new TypeError(`onlyIfSmaller must be a boolean, got ${typeof options.onlyIfSmaller}`);
+  }
+
+  const lib = native();
+  const builder = lib.builderNew() as bigint | null;
+  if (!builder) throw new InternalError('tpc_codec_builder_new returned NULL (out of memory)');
+  // A failing setter poisons the builder and tpc_codec_build reports the first error with its
+  // message, so the setters' statuses need no check of their own.
+  if (algorithm !== undefined) lib.setCompression(builder, algorithm);
+  if (options.onlyIfSmaller) lib.setOnlyIfSmaller(builder, 1);
+  if (level !== undefined) lib.setZlibLevel(builder, level);
+  if (max !== undefined) lib.setMaxDecodedSize(builder, max);
+  if (maxTotal !== undefined) lib.setMaxTotalDecodedSize(builder, maxTotal);
+  for (const [id, key] of cKeys) lib.addKey(builder, id, id.length, key, key.length);
+  if (encryption !== undefined) lib.setEncryptionKeyId(builder, encryption, encryption.length);
+  const handle = new BigUint64Array(1);
+  const err = newBuffer();
+  check(lib, lib.build(builder, handle, err) as number, err); // consumes the builder
+  if (handle[0] === 0n) throw new InternalError('tpc_codec_build succeeded but returned NULL');
+  return handle[0];
+}
