@@ -5,7 +5,11 @@
 //! and logged. What is read from those sources is kept out of every `Debug` and error message.
 
 use crate::auth::{Auth, JwtConfig, Role, StaticToken};
+use crate::limits::LimitsConfig;
+use crate::metrics::MetricsConfig;
+use crate::tls::{ClientCa, ServerTls};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
@@ -26,6 +30,10 @@ pub struct FileConfig {
     pub cors: CorsConfig,
     #[serde(default)]
     pub namespaces: BTreeMap<String, NamespaceConfig>,
+    #[serde(default)]
+    pub limits: LimitsConfig,
+    #[serde(default)]
+    pub metrics: MetricsConfig,
 }
 
 #[derive(Debug, Deserialize)]
@@ -42,6 +50,23 @@ pub struct ServerConfig {
     pub shutdown_grace_ms: u64,
     /// Connections served at once; more wait in the accept queue.
     pub max_connections: usize,
+    /// Connections open at once from one address (an IPv6 /64); more are closed at accept.
+    pub max_connections_per_address: usize,
+    /// A connection with no request in progress (before its first request's headers are
+    /// complete, or between keep-alive requests) closes after this long; shorter than
+    /// `header_read_timeout_ms`, so idle sockets give way to new clients first.
+    pub idle_timeout_ms: u64,
+    /// HTTPS instead of plain HTTP.
+    pub tls: Option<TlsFiles>,
+}
+
+/// `[server.tls]`: PEM files, relative to the config file's folder.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFiles {
+    /// The server's certificate, then any intermediates.
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
 }
 
 impl Default for ServerConfig {
@@ -53,6 +78,9 @@ impl Default for ServerConfig {
             header_read_timeout_ms: 10_000,
             shutdown_grace_ms: 10_000,
             max_connections: 1024,
+            max_connections_per_address: 256,
+            idle_timeout_ms: 5_000,
+            tls: None,
         }
     }
 }
@@ -92,6 +120,9 @@ pub struct NamespaceConfig {
     /// Without it, anyone who reaches the server may encode and decode this namespace.
     #[serde(default)]
     pub auth: Option<AuthConfig>,
+    /// mTLS: requests for this namespace need a client certificate signed by this CA (PEM).
+    #[serde(default)]
+    pub client_ca_file: Option<PathBuf>,
 }
 
 fn default_compression() -> String {
@@ -164,6 +195,28 @@ pub struct Namespace {
     pub name: String,
     pub codec: Codec,
     pub auth: Option<Auth>,
+    /// mTLS: the CA a client certificate must lead to.
+    pub client_ca: Option<ClientCa>,
+    /// The ids of its keys, as configured, and the one `/encode` encrypts with.
+    pub key_ids: Vec<String>,
+    pub encryption_key_id: Option<String>,
+    /// What a reload compares to say what changed, without keeping any secret.
+    pub(crate) fingerprints: Fingerprints,
+}
+
+/// Digests of a namespace's key material (per key id) and of everything else it holds
+/// (settings, token digests, the JWT settings, client CA): a reload tells from them that a
+/// key's bytes or a token changed without logging or keeping either. Debug shows none.
+#[derive(Default, PartialEq, Eq)]
+pub(crate) struct Fingerprints {
+    pub keys: BTreeMap<String, [u8; 32]>,
+    pub rest: [u8; 32],
+}
+
+impl fmt::Debug for Fingerprints {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Fingerprints(..)")
+    }
 }
 
 /// The whole configuration, resolved: secrets read, codecs built.
@@ -172,6 +225,12 @@ pub struct Config {
     pub server: ServerConfig,
     pub cors: CorsConfig,
     pub namespaces: BTreeMap<String, Namespace>,
+    /// `[limits]`: per client.
+    pub limits: LimitsConfig,
+    /// `[metrics]`.
+    pub metrics: MetricsConfig,
+    /// `[server.tls]`, loaded.
+    pub tls: Option<ServerTls>,
 }
 
 impl ServerConfig {
@@ -183,6 +242,9 @@ impl ServerConfig {
     }
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_millis(self.shutdown_grace_ms)
+    }
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_millis(self.idle_timeout_ms)
     }
 }
 
@@ -281,6 +343,21 @@ fn build_namespace(
     env: &dyn Env,
 ) -> Result<Namespace, ConfigError> {
     let what = format!("namespace {name:?}");
+    // Keys and the encryption key id are compared apart, by id.
+    let mut rest = Sha256::new();
+    rest.update(format!(
+        "{:?}",
+        (
+            &c.compression,
+            c.zlib_level,
+            c.only_if_smaller,
+            c.max_decoded_size,
+            c.max_total_decoded_size,
+            &c.auth,
+            &c.client_ca_file,
+        )
+    ));
+    let mut fingerprints = Fingerprints::default();
     let mut b = Codec::builder();
     let compression = parse_compression(&c.compression).ok_or_else(|| {
         cerr(format!(
@@ -302,6 +379,8 @@ fn build_namespace(
     for k in &c.keys {
         let key = read_key(k, name, base, env)?;
         b.add_key(&k.id, &key).map_err(codec_err)?;
+        let digest = Sha256::new().chain_update(b"key material\0").chain_update(&*key);
+        fingerprints.keys.insert(k.id.clone(), digest.finalize().into());
     }
     if let Some(id) = &c.encryption_key_id {
         b.encryption_key_id(id);
@@ -325,6 +404,7 @@ fn build_namespace(
                         t.source.describe()
                     )));
                 }
+                rest.update(Sha256::digest(secret));
                 tokens.push(StaticToken::new(t.role, secret));
             }
             let jwt = match a.jwt {
@@ -339,10 +419,23 @@ fn build_namespace(
             Some(Auth::new(tokens, jwt))
         }
     };
+    let client_ca = match &c.client_ca_file {
+        None => None,
+        Some(file) => {
+            let ca = ClientCa::load(&format!("{what} client_ca_file"), &base.join(file)).map_err(cerr)?;
+            rest.update(ca.fingerprints().concat());
+            Some(ca)
+        }
+    };
+    fingerprints.rest = rest.finalize().into();
     Ok(Namespace {
         name: name.to_owned(),
         codec,
         auth,
+        client_ca,
+        key_ids: c.keys.iter().map(|k| k.id.clone()).collect(),
+        encryption_key_id: c.encryption_key_id,
+        fingerprints,
     })
 }
 
@@ -360,6 +453,16 @@ impl Config {
         if s.max_connections == 0 {
             return Err(cerr("server.max_connections must be at least 1"));
         }
+        if s.max_connections_per_address == 0 {
+            return Err(cerr("server.max_connections_per_address must be at least 1"));
+        }
+        if s.idle_timeout_ms == 0 || s.idle_timeout_ms >= s.header_read_timeout_ms {
+            return Err(cerr(format!(
+                "server.idle_timeout_ms ({}) must be at least 1 and less than server.header_read_timeout_ms ({})",
+                s.idle_timeout_ms, s.header_read_timeout_ms
+            )));
+        }
+        file.limits.validate().map_err(cerr)?;
         for o in &file.cors.allowed_origins {
             crate::cors::check_origin(o).map_err(|e| cerr(format!("cors.allowed_origins: {e}")))?;
         }
@@ -376,10 +479,30 @@ impl Config {
             let ns = build_namespace(&name, c, base, env)?;
             namespaces.insert(name, ns);
         }
+        let client_cas: Vec<&ClientCa> = namespaces.values().filter_map(|n| n.client_ca.as_ref()).collect();
+        let tls = match &file.server.tls {
+            Some(t) => Some(
+                ServerTls::load(&base.join(&t.cert_file), &base.join(&t.key_file), &client_cas)
+                    .map_err(cerr)?,
+            ),
+            None if !client_cas.is_empty() => {
+                let ns = namespaces
+                    .values()
+                    .find(|n| n.client_ca.is_some())
+                    .map_or("", |n| &n.name);
+                return Err(cerr(format!(
+                    "namespace {ns:?} client_ca_file: client certificates need TLS; add [server.tls]"
+                )));
+            }
+            None => None,
+        };
         Ok(Config {
             server: file.server,
             cors: file.cors,
             namespaces,
+            limits: file.limits,
+            metrics: file.metrics,
+            tls,
         })
     }
 

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use tpc_codec_server::config::{Config, ProcessEnv};
-use tpc_codec_server::{routes, server};
+use tpc_codec_server::reload::{self, Live};
+use tpc_codec_server::{metrics, routes, server};
 
 #[derive(Parser)]
 #[command(
@@ -71,7 +72,8 @@ async fn main() -> ExitCode {
         )
         .init();
 
-    let mut config = match Config::load(&args.config, &ProcessEnv) {
+    let config_path = std::path::absolute(&args.config).unwrap_or_else(|_| args.config.clone());
+    let mut config = match Config::load(&config_path, &ProcessEnv) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("tpc-codec-server: config error: {e}");
@@ -98,15 +100,39 @@ async fn main() -> ExitCode {
         }
     };
     let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    // Metrics and the per-client limiter outlive reloads: every router is built around them.
+    let shared = routes::Shared::default();
+    if let Some(metrics_addr) = config.metrics.listen {
+        let metrics_listener = match server::listen(metrics_addr) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("tpc-codec-server: cannot listen on {metrics_addr} (metrics.listen): {e}");
+                return ExitCode::from(1);
+            }
+        };
+        let addr = metrics_listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        tracing::info!(target: "server", listen = %addr, "metrics listening");
+        tokio::spawn(metrics::serve(metrics_listener, Arc::clone(&shared.metrics)));
+    }
     let limits = server::Limits {
         header_read_timeout: config.server.header_read_timeout(),
         max_connections: config.server.max_connections,
         shutdown_grace: config.server.shutdown_grace(),
+        max_connections_per_address: config.server.max_connections_per_address,
+        idle_timeout: config.server.idle_timeout(),
+        metrics: Some(Arc::clone(&shared.metrics)),
     };
     let namespaces: Vec<&str> = config.namespaces.keys().map(String::as_str).collect();
-    tracing::info!(target: "server", listen = %addr, namespaces = ?namespaces, "listening");
-    let config = Arc::new(config);
-    let drained = server::serve(listener, routes::app(config), limits, shutdown_signal()).await;
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    tracing::info!(target: "server", listen = %addr, scheme, namespaces = ?namespaces, "listening");
+    let live = Live::new(Arc::new(config), move |c| routes::app_with(c, &shared));
+    tokio::spawn(reload::on_sighup(
+        Arc::clone(&live),
+        config_path,
+        Arc::new(ProcessEnv),
+        args.listen,
+    ));
+    let drained = server::serve(listener, live, limits, shutdown_signal()).await;
     if drained {
         tracing::info!(target: "server", "stopped");
     } else {

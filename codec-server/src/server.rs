@@ -9,18 +9,29 @@
 //! header read timeout, and a real client would wait that long in the accept queue. Only when
 //! every connection has a request in progress does a new one wait for a slot.
 //!
+//! A connection with no request in progress closes after `idle_timeout` (shorter than the
+//! header read timeout), and one address (an IPv6 /64) may hold at most
+//! `max_connections_per_address` connections: a new one over that is closed at once, so one
+//! client cannot take every slot.
+//!
 //! The listen backlog is [`LISTEN_BACKLOG`] rather than the standard library's 128: a burst
 //! of connections larger than the backlog between two turns of the accept loop overflows it,
 //! and each connection dropped there waits a second for its SYN to be sent again.
 
-use axum::Router;
+use crate::limits::address_key;
+use crate::metrics::Metrics;
+use crate::reload::Live;
+use crate::routes::PeerAddr;
+use crate::tls::ClientCert;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::collections::HashMap;
 use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::{watch, Notify, Semaphore};
 use tower::ServiceExt;
@@ -29,6 +40,10 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     pub max_connections: usize,
     pub shutdown_grace: Duration,
+    pub max_connections_per_address: usize,
+    pub idle_timeout: Duration,
+    /// Counts open connections and those refused, when set.
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 /// Connections the kernel may hold completed but not yet accepted (it caps this at
@@ -49,6 +64,8 @@ struct Connection {
     /// Asked to close: not to be picked again.
     closing: AtomicBool,
     close: Notify,
+    /// A request ended: the idle clock starts again.
+    went_idle: Notify,
 }
 
 /// The connections being served.
@@ -56,6 +73,8 @@ struct Registry {
     started: Instant,
     next_id: AtomicU64,
     connections: Mutex<HashMap<u64, Arc<Connection>>>,
+    /// Open connections by [`address_key`]; an address leaves the map with its last one.
+    per_address: Mutex<HashMap<IpAddr, usize>>,
 }
 
 impl Registry {
@@ -70,6 +89,7 @@ impl Registry {
             served: AtomicBool::new(false),
             closing: AtomicBool::new(false),
             close: Notify::new(),
+            went_idle: Notify::new(),
         });
         self.lock().insert(id, Arc::clone(&conn));
         (
@@ -98,6 +118,49 @@ impl Registry {
             c.closing.store(true, Ordering::Relaxed);
             // A stored permit: the connection's task sees it even if it is not waiting yet.
             c.close.notify_one();
+        }
+    }
+}
+
+/// One open connection of an address, counted from accept until it closes.
+struct AddressSlot {
+    registry: Arc<Registry>,
+    address: IpAddr,
+    metrics: Option<Arc<Metrics>>,
+}
+
+impl Registry {
+    /// Counts a new connection from `peer`, or None when its address is at `cap`.
+    fn admit_address(self: &Arc<Self>, peer: IpAddr, cap: usize, metrics: &Option<Arc<Metrics>>) -> Option<AddressSlot> {
+        let address = address_key(peer);
+        let mut per_address = self.per_address.lock().unwrap_or_else(|e| e.into_inner());
+        let open = per_address.entry(address).or_insert(0);
+        if *open >= cap {
+            return None;
+        }
+        *open += 1;
+        if let Some(m) = metrics {
+            m.connection_opened();
+        }
+        Some(AddressSlot {
+            registry: Arc::clone(self),
+            address,
+            metrics: metrics.clone(),
+        })
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut per_address = self.registry.per_address.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(open) = per_address.get_mut(&self.address) {
+            *open -= 1;
+            if *open == 0 {
+                per_address.remove(&self.address);
+            }
+        }
+        if let Some(m) = &self.metrics {
+            m.connection_closed();
         }
     }
 }
@@ -136,6 +199,7 @@ impl InRequest {
 impl Drop for InRequest {
     fn drop(&mut self) {
         self.conn.idle_since.store(self.registry.now(), Ordering::Relaxed);
+        self.conn.went_idle.notify_one();
     }
 }
 
@@ -152,11 +216,13 @@ pub fn listen(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
     socket.listen(LISTEN_BACKLOG)
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then drains. Returns false when
-/// requests were still running at the end of the grace period.
+/// Serves `live` on `listener` until `shutdown` completes, then drains. Returns false when
+/// requests were still running at the end of the grace period. Each connection gets the TLS
+/// settings in force when it is accepted; each request, the configuration in force when it
+/// starts (see [`crate::reload`]).
 pub async fn serve(
     listener: TcpListener,
-    app: Router,
+    live: Arc<Live>,
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) -> bool {
@@ -165,6 +231,7 @@ pub async fn serve(
         started: Instant::now(),
         next_id: AtomicU64::new(0),
         connections: Mutex::new(HashMap::new()),
+        per_address: Mutex::new(HashMap::new()),
     });
     // Every connection task holds a receiver: `closed()` on the sender is "all drained".
     let (drain_tx, drain_rx) = watch::channel(());
@@ -175,7 +242,7 @@ pub async fn serve(
         .keep_alive(true);
     tokio::pin!(shutdown);
     loop {
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
                 Err(e) => {
@@ -186,6 +253,14 @@ pub async fn serve(
                 }
             },
             () = &mut shutdown => break,
+        };
+        let Some(address_slot) = registry.admit_address(peer.ip(), limits.max_connections_per_address, &limits.metrics)
+        else {
+            // Closed at once, before it can take a connection slot.
+            if let Some(m) = &limits.metrics {
+                m.limited("connections_per_address");
+            }
+            continue;
         };
         let permit = match Arc::clone(&slots).try_acquire_owned() {
             Ok(p) => p,
@@ -212,45 +287,46 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let (conn_state, registered) = registry.add();
-        let service = {
-            let app = app.clone();
-            let registry = Arc::clone(&registry);
-            let conn_state = Arc::clone(&conn_state);
-            hyper::service::service_fn(move |request| {
-                // Marked here, when hyper dispatches the request, not when its future first
-                // runs: the connection's task must never see a dispatched request as idle.
-                let busy = InRequest::start(&registry, &conn_state);
-                let app = app.clone();
-                async move {
-                    let response = app.oneshot(request).await;
-                    drop(busy);
-                    response
-                }
-            })
+        let tls = live.generation().config.tls.as_ref().map(|t| t.acceptor());
+        let connection = Connecting {
+            builder: builder.clone(),
+            header_read_timeout: limits.header_read_timeout,
+            idle_timeout: limits.idle_timeout,
+            peer,
+            live: Arc::clone(&live),
+            registry: Arc::clone(&registry),
+            state: conn_state,
+            drain: drain_rx.clone(),
         };
-        let conn = builder.serve_connection(TokioIo::new(stream), service);
-        let mut drain = drain_rx.clone();
         tokio::spawn(async move {
             let _permit = permit;
             let _registered = registered;
-            tokio::pin!(conn);
-            // A client that resets or times out is routine, not worth a log line of its own.
-            tokio::select! {
-                _ = conn.as_mut() => return,
-                () = conn_state.close.notified() => {}
-                _ = drain.changed() => {}
-            }
-            // Hyper closes a connection at once when it is idle between requests or has read
-            // nothing; one that never got a whole request's headers to us (a slow or partial
-            // sender) it would keep until the header read timeout: that one is dropped here,
-            // nothing of ours being in progress on it.
-            let never_served = !conn_state.served.load(Ordering::Relaxed);
-            if never_served && conn_state.idle_since.load(Ordering::Relaxed) != BUSY {
-                return;
-            }
-            // Idle: closes now. In a request: finishes it, then closes.
-            conn.as_mut().graceful_shutdown();
-            let _ = conn.await;
+            let _address_slot = address_slot;
+            let Some(acceptor) = tls else {
+                return connection.run(stream, None).await;
+            };
+            // The handshake is bounded like the headers after it, and gives way like them: a
+            // connection that has not finished it has no request in progress.
+            let mut drain = connection.drain.clone();
+            let handshake = tokio::time::timeout(connection.header_read_timeout, acceptor.accept(stream));
+            let stream = tokio::select! {
+                done = handshake => match done {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(e)) => {
+                        tracing::debug!(target: "tls", error = %e, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => return,
+                },
+                () = connection.state.close.notified() => return,
+                _ = drain.changed() => return,
+            };
+            let cert = stream
+                .get_ref()
+                .1
+                .peer_certificates()
+                .map(|chain| ClientCert(Arc::new(chain.to_vec())));
+            connection.run(stream, cert).await;
         });
     }
     drop(listener);
@@ -261,5 +337,92 @@ pub async fn serve(
     tokio::select! {
         () = drain_tx.closed() => true,
         () = tokio::time::sleep(limits.shutdown_grace) => false,
+    }
+}
+
+/// An accepted connection, about to be served.
+struct Connecting {
+    builder: http1::Builder,
+    header_read_timeout: Duration,
+    idle_timeout: Duration,
+    peer: SocketAddr,
+    live: Arc<Live>,
+    registry: Arc<Registry>,
+    state: Arc<Connection>,
+    drain: watch::Receiver<()>,
+}
+
+impl Connecting {
+    /// Serves HTTP/1.1 on `io` until the client or the server closes it.
+    async fn run<I>(self, io: I, cert: Option<ClientCert>)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let Connecting {
+            builder,
+            idle_timeout,
+            peer,
+            live,
+            registry,
+            state,
+            mut drain,
+            ..
+        } = self;
+        let service = {
+            let state = Arc::clone(&state);
+            let registry = Arc::clone(&registry);
+            hyper::service::service_fn(move |mut request| {
+                // Marked here, when hyper dispatches the request, not when its future first
+                // runs: the connection's task must never see a dispatched request as idle.
+                let busy = InRequest::start(&registry, &state);
+                // The configuration in force now, for the whole of this request.
+                let app = live.generation().app.clone();
+                if let Some(cert) = &cert {
+                    request.extensions_mut().insert(cert.clone());
+                }
+                request.extensions_mut().insert(PeerAddr(peer));
+                async move {
+                    let response = app.oneshot(request).await;
+                    drop(busy);
+                    response
+                }
+            })
+        };
+        let conn = builder.serve_connection(TokioIo::new(io), service);
+        tokio::pin!(conn);
+        // A client that resets or times out is routine, not worth a log line of its own.
+        loop {
+            let idle_since = state.idle_since.load(Ordering::Relaxed);
+            let idle = idle_since != BUSY;
+            // (Evaluated even when the branch is off: never from BUSY, which would overflow.)
+            let idle_until = if idle {
+                registry.started + Duration::from_millis(idle_since) + idle_timeout
+            } else {
+                Instant::now()
+            };
+            tokio::select! {
+                _ = conn.as_mut() => return,
+                () = state.close.notified() => break,
+                _ = drain.changed() => break,
+                // A request ended: its end is the new start of the idle clock.
+                () = state.went_idle.notified() => {}
+                () = tokio::time::sleep_until(idle_until.into()), if idle => {
+                    if state.idle_since.load(Ordering::Relaxed) == idle_since {
+                        break;
+                    }
+                }
+            }
+        }
+        // Hyper closes a connection at once when it is idle between requests or has read
+        // nothing; one that never got a whole request's headers to us (a slow or partial
+        // sender) it would keep until the header read timeout: that one is dropped here,
+        // nothing of ours being in progress on it.
+        let never_served = !state.served.load(Ordering::Relaxed);
+        if never_served && state.idle_since.load(Ordering::Relaxed) != BUSY {
+            return;
+        }
+        // Idle: closes now. In a request: finishes it, then closes.
+        conn.as_mut().graceful_shutdown();
+        let _ = conn.await;
     }
 }

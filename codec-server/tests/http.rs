@@ -16,6 +16,7 @@ use temporal_payload_codec_core::Codec;
 use tower::ServiceExt;
 use tpc_codec_server::config::Config;
 use tpc_codec_server::payloads::{json_to_proto, proto_to_json};
+use tpc_codec_server::reload::Live;
 use tpc_codec_server::routes::app;
 
 const KEY_HEX: &str = "8f1c0e7d2b3a4958a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f80910a1b";
@@ -567,9 +568,14 @@ async fn graceful_shutdown_finishes_requests_in_flight() {
         max_connections: 8,
         shutdown_grace: Duration::from_secs(5),
     };
-    let server = tokio::spawn(tpc_codec_server::server::serve(listener, app(c), limits, async {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(tpc_codec_server::server::serve(
+        listener,
+        Live::new(c, app),
+        limits,
+        async {
+            let _ = stopped.await;
+        },
+    ));
     let body = sample_json().to_string();
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     let head = format!(
@@ -605,7 +611,7 @@ async fn slow_headers_are_cut_off() {
     let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(tpc_codec_server::server::serve(
         listener,
-        app(config().await),
+        Live::new(config().await, app),
         limits,
         async {
             let _ = stopped.await;
@@ -692,7 +698,7 @@ async fn start_server(max_connections: usize) -> (std::net::SocketAddr, tokio::s
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(tpc_codec_server::server::serve(
         listener,
-        app(config().await),
+        Live::new(config().await, app),
         limits,
         async {
             let _ = stopped.await;
