@@ -8,6 +8,22 @@ import { check, native, newBuffer, take, type Native } from './native';
 
 const { Payloads } = temporal.api.common.v1;
 
+// protobufjs drops the fields its schema does not know unless the reader is told to keep them
+// (its default is a process-wide switch, which a library must not flip). The reader must come
+// from the protobufjs copy @temporalio/proto's messages decode with.
+type Reader = Parameters<typeof Payloads.decode>[0] & { discardUnknown: boolean };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const protobuf = require(require.resolve('protobufjs', { paths: [require.resolve('@temporalio/proto')] })) as {
+  Reader: { create(buffer: Uint8Array): Reader };
+};
+
+/** Parses a serialized Payloads, keeping every field of every payload. */
+function parsePayloads(data: Uint8Array): Payload[] {
+  const reader = protobuf.Reader.create(data);
+  reader.discardUnknown = false;
+  return Payloads.decode(reader).payloads;
+}
+
 /** The compression layer (`TPC_COMPRESSION_*`). */
 export enum Compression {
   None = 0,
@@ -261,7 +277,7 @@ export class Codec implements PayloadCodec {
     const input = Payloads.encode({ payloads }).finish();
     const output =
       input.length >= this.#asyncThreshold ? await this.#callAsync(fn, input) : this.#call(fn, input);
-    return Payloads.decode(output).payloads;
+    return parsePayloads(output);
   }
 
   #call(fn: Native['encode'], input: Uint8Array): Uint8Array {

@@ -1,0 +1,101 @@
+// The reference codec of Temporal's documentation as the oracle: tests/oracle/oracle.py runs
+// the real Python reference (temporalio + cramjam, from the project's .venv) on payloads made
+// by the Python SDK's converter and by the TypeScript SDK's converter here. Our encode must be
+// byte-identical to the reference's, the reference must decode ours, and we decode its.
+
+import * as assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { Codec } from 'temporal-payload-codec';
+import { PayloadMessage, REPO, b64, hex, parse, python, serialize, unb64 } from './helpers';
+
+type ExternalPayloadDetails = temporal.api.common.v1.Payload.ExternalPayloadDetails;
+
+const ORACLE = path.join(REPO, 'tests', 'oracle', 'oracle.py');
+
+function varint(n: number): number[] {
+  const out = [];
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  out.push(n);
+  return out;
+}
+
+function external(sizeBytes: number): ExternalPayloadDetails {
+  // fromObject takes a number for the int64 field (the typings want a Long).
+  return PayloadMessage.ExternalPayloadDetails.fromObject({ sizeBytes });
+}
+
+/** Payloads the TypeScript SDK's own converter makes, and shapes it never makes. */
+function typescriptCases(): Uint8Array[] {
+  const values: unknown[] = [
+    null,
+    true,
+    -(2 ** 53),
+    3.25,
+    '',
+    'ünïcødé ✓ '.repeat(50),
+    new Uint8Array(0),
+    new Uint8Array(randomBytes(70_000)), // incompressible, more than one 64 KiB chunk
+    new Uint8Array(200_000).fill(97), // compressible, several chunks
+    { order: 'A-1', items: Array.from({ length: 500 }, (_, i) => ({ sku: `sku-${i}`, qty: i % 7 })) },
+  ];
+  const batches = values.map((v) => [defaultPayloadConverter.toPayload(v)]);
+  batches.push(values.slice(0, 6).map((v) => defaultPayloadConverter.toPayload(v))); // many in one call
+  batches.push([]);
+  batches.push([{}]); // an empty payload
+  batches.push([{ metadata: { encoding: Buffer.from('binary/custom') }, data: Buffer.from('not ours') }]);
+  batches.push([
+    { metadata: { k: Buffer.from('v') }, data: Buffer.from('x'), externalPayloads: [external(12345)] },
+  ]);
+  const out = batches.map(serialize);
+  // A payload with a field no schema knows yet (field 4242, varint 7): it must survive.
+  const plain = PayloadMessage.encode({ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('1') }).finish();
+  const future = Uint8Array.from([...plain, ...varint(4242 << 3), 7]);
+  out.push(Uint8Array.from([0x0a, ...varint(future.length), ...future]));
+  return out;
+}
+
+test('byte-identical to the reference codec, both ways, on both SDKs payloads', async () => {
+  const inputs = [...(JSON.parse(python([ORACLE, 'cases'])) as string[]).map(unb64), ...typescriptCases()];
+  assert.ok(inputs.length > 25, `only ${inputs.length} cases`);
+  const codec = new Codec();
+  const ours = inputs.map((input) => codec.encodeBytes(input));
+  const reply = JSON.parse(
+    python([ORACLE], JSON.stringify({ encode: inputs.map(b64), decode: ours.map(b64), expect: inputs.map(b64) })),
+  ) as { encode: string[]; encoded_from: string[]; decode: string[]; decode_matches: boolean[] };
+
+  for (const [i, input] of inputs.entries()) {
+    const what = `case ${i}`;
+    const theirs = unb64(reply.encode[i] as string);
+    // The reference re-serializes each payload (map order is its own): byte identity is
+    // against the bytes it compressed.
+    const from = unb64(reply.encoded_from[i] as string);
+    assert.equal(hex(codec.encodeBytes(from)), hex(theirs), `${what}: encode differs from the reference`);
+    assert.equal(hex(await codec.encodeBytesAsync(from)), hex(theirs), `${what}: async encode differs`);
+    if (hex(from) === hex(input)) assert.equal(hex(ours[i] as Uint8Array), hex(theirs), what);
+    // The PayloadCodec API, whenever protobufjs serializes the payloads as the reference did.
+    if (hex(serialize(parse(from))) === hex(from)) {
+      assert.equal(hex(serialize(await codec.encode(parse(from)))), hex(theirs), `${what}: encode() differs`);
+    }
+    assert.equal(reply.decode_matches[i], true, `${what}: the reference does not decode ours to the input`);
+    assert.equal(hex(codec.decodeBytes(theirs)), hex(from), `${what}: we do not decode the reference's`);
+    assert.equal(hex(serialize(await codec.decode(parse(theirs)))), hex(serialize(parse(from))), what);
+  }
+  codec.close();
+});
+
+test('the PayloadCodec API keeps fields protobufjs does not know, and external payloads', async () => {
+  const codec = new Codec();
+  const input = typescriptCases().at(-1) as Uint8Array;
+  const back = serialize(await codec.decode(await codec.encode(parse(input))));
+  assert.equal(hex(back), hex(input));
+  const withExternal = serialize([{ data: Buffer.from('x'), externalPayloads: [external(99)] }]);
+  assert.equal(hex(serialize(await codec.decode(await codec.encode(parse(withExternal))))), hex(withExternal));
+  codec.close();
+});
