@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks dist/ (scripts/dist.sh) as a user would meet it:
-#   - every shared library in every artifact (tarballs, jar, wheels, nupkg, Go module, codec
-#     server): no GLIBC_ symbol version newer than 2.17, stripped, and the library's SONAME;
+#   - every shared library in every artifact (tarballs, jar, wheels, nupkg, Go module, npm
+#     package, codec server): no GLIBC_ symbol version newer than 2.17, stripped, and the
+#     library's SONAME;
 #   - SHA256SUMS matches;
 #   - then each install test: scripts/test-dist-c.sh (the C tarball on Debian 11 and aarch64)
 #     and every bindings/<lang>/test-dist.sh and codec-server/test-dist.sh present.
@@ -22,7 +23,7 @@ log "dist: checksums"
 log "dist: glibc floor, stripping and SONAME of every native file"
 for f in "$dist"/*; do
   case "$f" in
-    *.tar.gz) mkdir -p "$work/$(basename "$f")" && tar -xzf "$f" -C "$work/$(basename "$f")" ;;
+    *.tar.gz | *.tgz) mkdir -p "$work/$(basename "$f")" && tar -xzf "$f" -C "$work/$(basename "$f")" ;;
     *.jar | *.whl | *.nupkg | *.zip) mkdir -p "$work/$(basename "$f")" && unzip -q "$f" -d "$work/$(basename "$f")" ;;
   esac
 done

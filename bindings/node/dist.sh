@@ -46,7 +46,7 @@ fi
 
 log "node: npm run build"
 (cd "$stage" && npm run --silent build >"$work/build.log" 2>&1) || { cat "$work/build.log" >&2; die "npm run build failed"; }
-[ -f "$stage/dist/index.js" ] && [ -f "$stage/dist/index.d.ts" ] || die "npm run build gave no dist/index.js and dist/index.d.ts"
+for file in dist/index.js dist/index.d.ts; do [ -f "$stage/$file" ] || die "npm run build gave no $file"; done
 
 # The platform names are Node's (process.platform-process.arch), which the loader looks up.
 for pair in linux-x86_64:linux-x64 linux-aarch64:linux-arm64; do

@@ -93,7 +93,7 @@ pinned() { node -p 'const p = require(process.argv[1]); p.dependencies?.[process
 typescript=$(pinned "$here/package.json" typescript)
 types_node=$(pinned "$here/package.json" @types/node)
 proto=$(pinned "$pkg/package.json" @temporalio/proto)
-[ -n "$typescript" ] && [ -n "$types_node" ] || die "bindings/node/package.json pins no typescript or @types/node"
+if [ -z "$typescript" ] || [ -z "$types_node" ]; then die "bindings/node/package.json pins no typescript or @types/node"; fi
 [ -n "$proto" ] || proto=$(pinned "$pkg/package.json" @temporalio/common)
 
 # A user's program. It reads the vectors from the file given, so nothing here is an expected
