@@ -12,7 +12,7 @@ import { NodeZlibCodec, SnappyFramedCodec, SnappyRawCodec } from './competitors.
 import { type Batch, loadBatches, sweep } from './data.js';
 import { type Case, type Result, formatTime, key, measure, table } from './measure.js';
 import { type OurCodec, loadOurs } from './ours.js';
-import { loadThin } from './thin.js';
+import { loadThin, newBuffer } from './thin.js';
 
 const ProtoPayload = temporal.api.common.v1.Payload;
 const Payloads = temporal.api.common.v1.Payloads;
@@ -298,21 +298,20 @@ async function crossing(): Promise<void> {
   const empty = new Uint8Array(0);
   const pkg = ours.make({ asyncThreshold: NEVER });
   const row = 'empty';
-  const emptyBuffer = (): { data: unknown; len: number } => ({ data: null, len: 0 });
   const cases: Case[] = [
     { row, column: 'koffi: tpc_abi_version()', run: () => thin.abiVersion() },
     { row, column: 'koffi: tpc_version()', run: () => thin.version() },
     {
       row,
       column: 'koffi: tpc_codec_encode(empty), sync',
-      run: () => thin.codecEncode(codec, empty, 0, emptyBuffer(), emptyBuffer()),
+      run: () => thin.codecEncode(codec, empty, 0, newBuffer(), newBuffer()),
     },
     {
       row,
       column: 'koffi: tpc_codec_encode(empty), async',
       run: () =>
         new Promise<number>((resolve, reject) => {
-          thin.codecEncodeAsync(codec, empty, 0, emptyBuffer(), emptyBuffer(), (err, status) => {
+          thin.codecEncodeAsync(codec, empty, 0, newBuffer(), newBuffer(), (err, status) => {
             if (err != null) reject(new Error('koffi async call failed', { cause: err }));
             else resolve(status);
           });

@@ -10,10 +10,10 @@ const Payloads = temporal.api.common.v1.Payloads;
 
 const COMPRESSION: Record<Compression, number> = { none: 0, snappy: 1, 'snappy-raw': 2, zlib: 3 };
 
-interface TpcBuffer {
-  data: unknown;
-  len: number;
-}
+/** A `tpc_buffer` the library fills: [data, len] (LP64), passed by pointer to its storage. */
+export type TpcBuffer = BigUint64Array;
+
+export const newBuffer = (): TpcBuffer => new BigUint64Array(2);
 
 type Call = (codec: unknown, input: Uint8Array, len: number, out: TpcBuffer, err: TpcBuffer) => number;
 type AsyncCall = (
@@ -39,29 +39,19 @@ export interface ThinLibrary {
 
 export function loadThin(path: string): ThinLibrary {
   const lib = koffi.load(path);
-  koffi.struct('tpc_buffer', { data: 'void *', len: 'size_t' });
-  koffi.opaque('tpc_codec');
-  koffi.opaque('tpc_codec_builder');
+  // Pointers are BigInts in koffi 3; out-parameters are typed arrays, the cheapest marshalling.
   const abiVersion = lib.func('uint32_t tpc_abi_version(void)');
   const version = lib.func('const char *tpc_version(void)');
-  const builderNew = lib.func('tpc_codec_builder *tpc_codec_builder_new(void)');
-  const setCompression = lib.func(
-    'uint32_t tpc_codec_builder_set_compression(tpc_codec_builder *b, uint32_t compression)',
-  );
-  const build = lib.func(
-    'uint32_t tpc_codec_build(tpc_codec_builder *b, _Out_ tpc_codec **out, _Out_ tpc_buffer *err)',
-  );
-  const encode = lib.func(
-    'uint32_t tpc_codec_encode(const tpc_codec *codec, const uint8_t *payloads, size_t len, _Out_ tpc_buffer *out, _Out_ tpc_buffer *err)',
-  );
-  const decode = lib.func(
-    'uint32_t tpc_codec_decode(const tpc_codec *codec, const uint8_t *payloads, size_t len, _Out_ tpc_buffer *out, _Out_ tpc_buffer *err)',
-  );
-  const bufferFree = lib.func('void tpc_buffer_free(_Inout_ tpc_buffer *b)');
+  const builderNew = lib.func('void *tpc_codec_builder_new(void)');
+  const setCompression = lib.func('uint32_t tpc_codec_builder_set_compression(void *b, uint32_t compression)');
+  const build = lib.func('uint32_t tpc_codec_build(void *b, void *out, void *err)');
+  const encode = lib.func('uint32_t tpc_codec_encode(void *c, const uint8_t *in, size_t len, void *out, void *err)');
+  const decode = lib.func('uint32_t tpc_codec_decode(void *c, const uint8_t *in, size_t len, void *out, void *err)');
+  const bufferFree = lib.func('void tpc_buffer_free(void *b)');
 
   const take = (buffer: TpcBuffer): Buffer => {
-    const bytes =
-      buffer.len === 0 ? Buffer.alloc(0) : Buffer.from(new Uint8Array(koffi.view(buffer.data, buffer.len)));
+    const len = Number(buffer[1]);
+    const bytes = len === 0 ? Buffer.alloc(0) : Buffer.from(new Uint8Array(koffi.view(buffer[0], len)));
     bufferFree(buffer);
     return bytes;
   };
@@ -80,8 +70,8 @@ export function loadThin(path: string): ThinLibrary {
     newCodec: (compression) => {
       const builder: unknown = builderNew();
       const status = setCompression(builder, COMPRESSION[compression]) as number;
-      const codec: unknown[] = [null];
-      const err: TpcBuffer = { data: null, len: 0 };
+      const codec = new BigUint64Array(1);
+      const err = newBuffer();
       const built = build(builder, codec, err) as number;
       if (status !== 0 || built !== 0) {
         throw new Error(`tpc_codec_build: status ${String(built)}: ${take(err).toString()}`);
@@ -105,8 +95,8 @@ export class ThinCodec implements OurCodec {
   }
 
   #call(encode: boolean, input: Uint8Array): Buffer {
-    const out: TpcBuffer = { data: null, len: 0 };
-    const err: TpcBuffer = { data: null, len: 0 };
+    const out = newBuffer();
+    const err = newBuffer();
     const status = (encode ? this.#lib.codecEncode : this.#lib.codecDecode)(
       this.#codec,
       input,
@@ -119,8 +109,8 @@ export class ThinCodec implements OurCodec {
 
   #callAsync(encode: boolean, input: Uint8Array): Promise<Buffer> {
     return new Promise((resolve, reject) => {
-      const out: TpcBuffer = { data: null, len: 0 };
-      const err: TpcBuffer = { data: null, len: 0 };
+      const out = newBuffer();
+      const err = newBuffer();
       (encode ? this.#lib.codecEncodeAsync : this.#lib.codecDecodeAsync)(
         this.#codec,
         input,
