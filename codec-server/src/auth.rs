@@ -5,6 +5,7 @@
 //! the presented token against every configured digest, without stopping at the first match),
 //! so neither timing nor a memory dump of the config reveals them.
 
+use crate::limits::ClientKey;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
@@ -71,6 +72,9 @@ fn default_refresh_secs() -> u64 {
 fn default_leeway_secs() -> u64 {
     30
 }
+fn default_max_age_secs() -> u64 {
+    900
+}
 
 /// `[namespaces.NAME.auth.jwt]`.
 #[derive(Debug, Clone, Deserialize)]
@@ -101,6 +105,10 @@ pub struct JwtConfig {
     pub refresh_secs: u64,
     #[serde(default = "default_leeway_secs")]
     pub leeway_secs: u64,
+    /// `/readyz` says not ready while the keys in use were loaded longer ago than this (the
+    /// identity provider has been unreachable for that long).
+    #[serde(default = "default_max_age_secs")]
+    pub max_age_secs: u64,
 }
 
 impl JwtConfig {
@@ -126,6 +134,12 @@ impl JwtConfig {
         }
         if self.reader_role == self.writer_role {
             return Err("reader_role and writer_role must differ".into());
+        }
+        if self.max_age_secs <= self.refresh_secs {
+            return Err(format!(
+                "max_age_secs ({}) must be more than refresh_secs ({}), or readiness would flap between refreshes",
+                self.max_age_secs, self.refresh_secs
+            ));
         }
         Ok(JwtVerifier {
             config: self,
@@ -260,6 +274,26 @@ impl JwtVerifier {
         .map(|k| k.key.clone())
     }
 
+    /// How long ago the keys in use were loaded; None: never.
+    pub async fn age(&self) -> Option<Duration> {
+        self.keys.read().await.as_ref().map(|s| s.loaded_at.elapsed())
+    }
+
+    /// `max_age_secs`: past it, the server is not ready.
+    pub fn max_age(&self) -> Duration {
+        Duration::from_secs(self.config.max_age_secs)
+    }
+
+    /// Reloads the keys when `refresh_secs` have passed and a reload is allowed (at most every
+    /// 30 s); a failure keeps the keys already loaded.
+    pub async fn refresh_if_due(&self) {
+        if self.stale().await && self.may_reload() {
+            if let Err(e) = self.load().await {
+                tracing::warn!(error = %e, "JWKS reload failed; keeping the keys already loaded");
+            }
+        }
+    }
+
     async fn stale(&self) -> bool {
         let refresh = Duration::from_secs(self.config.refresh_secs);
         match &*self.keys.read().await {
@@ -270,16 +304,17 @@ impl JwtVerifier {
 
     /// Verifies a JWT and returns the role it grants (None: valid, but no codec role).
     pub async fn verify(&self, token: &str) -> Result<Option<Role>, String> {
+        self.verify_claims(token).await.map(|v| v.role)
+    }
+
+    /// Verifies a JWT: the role it grants and who it names.
+    async fn verify_claims(&self, token: &str) -> Result<Verified, String> {
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| format!("not a valid JWT: {}", jwt_error(&e)))?;
         if !self.config.algorithms.contains(&header.alg) {
             return Err(format!("JWT algorithm {:?} is not accepted", header.alg));
         }
-        if self.stale().await && self.may_reload() {
-            if let Err(e) = self.load().await {
-                tracing::warn!(error = %e, "JWKS reload failed; keeping the keys already loaded");
-            }
-        }
+        self.refresh_if_due().await;
         let mut key = self.find(header.kid.as_deref(), header.alg).await;
         if key.is_none() && self.may_reload() {
             // A key rotation at the issuer: look again, once in a while.
@@ -317,14 +352,43 @@ impl JwtVerifier {
             Some(serde_json::Value::String(s)) => s.split_whitespace().collect(),
             _ => Vec::new(),
         };
-        Ok(if roles.contains(&self.config.writer_role.as_str()) {
+        let role = if roles.contains(&self.config.writer_role.as_str()) {
             Some(Role::Writer)
         } else if roles.contains(&self.config.reader_role.as_str()) {
             Some(Role::Reader)
         } else {
             None
-        })
+        };
+        let claim = |name: &str| data.claims.get(name).and_then(|v| v.as_str());
+        let client = claim("sub").map(|sub| {
+            ClientKey::credential(&[b"jwt", claim("iss").unwrap_or("").as_bytes(), sub.as_bytes()])
+        });
+        Ok(Verified { role, client })
     }
+}
+
+struct Verified {
+    role: Option<Role>,
+    client: Option<ClientKey>,
+}
+
+/// Credentials that passed: the role, and the client they identify (for the per-client
+/// limits; None for a JWT without a subject).
+#[derive(Debug)]
+pub struct Grant {
+    pub role: Role,
+    pub client: Option<ClientKey>,
+}
+
+/// Credentials refused: the error, and its reason as the metrics count it (a fixed word).
+#[derive(Debug)]
+pub struct Denied {
+    pub error: AuthError,
+    pub reason: &'static str,
+}
+
+fn denied(reason: &'static str, error: AuthError) -> Denied {
+    Denied { error, reason }
 }
 
 /// The token of an `Authorization: Bearer <token>` value. The scheme name is
@@ -351,8 +415,9 @@ impl Auth {
         self.jwt.as_ref()
     }
 
-    /// The role of the static token equal to `presented`, compared in constant time.
-    fn static_role(&self, presented: &[u8]) -> Option<Role> {
+    /// The role of the static token equal to `presented`, compared in constant time, and the
+    /// presented token's digest.
+    fn static_role(&self, presented: &[u8]) -> (Option<Role>, [u8; 32]) {
         let digest: [u8; 32] = Sha256::digest(presented).into();
         let mut best = None;
         for t in &self.tokens {
@@ -362,34 +427,60 @@ impl Auth {
                 best = best.max(Some(t.role));
             }
         }
-        best
+        (best, digest)
     }
 
     /// Checks an `Authorization` header value for an operation needing `need`.
     pub async fn authorize(&self, header: Option<&[u8]>, need: Role) -> Result<Role, AuthError> {
-        let header = header.ok_or_else(|| AuthError::Unauthenticated("no Authorization header".into()))?;
-        let token = bearer_token(header)
-            .ok_or_else(|| AuthError::Unauthenticated("Authorization is not `Bearer <token>`".into()))?;
-        let role = if let Some(role) = self.static_role(token) {
-            Some(role)
-        } else {
-            match (&self.jwt, std::str::from_utf8(token)) {
+        self.authorize_client(header, need)
+            .await
+            .map(|g| g.role)
+            .map_err(|d| d.error)
+    }
+
+    /// [`Auth::authorize`], also saying who the client is, or why it was refused.
+    pub async fn authorize_client(&self, header: Option<&[u8]>, need: Role) -> Result<Grant, Denied> {
+        use AuthError::{Forbidden, Unauthenticated};
+        let header =
+            header.ok_or_else(|| denied("missing", Unauthenticated("no Authorization header".into())))?;
+        let token = bearer_token(header).ok_or_else(|| {
+            denied(
+                "malformed",
+                Unauthenticated("Authorization is not `Bearer <token>`".into()),
+            )
+        })?;
+        let (role, client) = match self.static_role(token) {
+            (Some(role), digest) => (Some(role), Some(ClientKey::credential(&[b"token", &digest]))),
+            (None, _) => match (&self.jwt, std::str::from_utf8(token)) {
                 // Three dot-separated parts: worth verifying as a JWT.
                 (Some(jwt), Ok(t)) if t.split('.').count() == 3 => {
-                    jwt.verify(t).await.map_err(AuthError::Unauthenticated)?
+                    let v = jwt
+                        .verify_claims(t)
+                        .await
+                        .map_err(|m| denied("invalid_jwt", Unauthenticated(m)))?;
+                    (v.role, v.client)
                 }
-                _ => return Err(AuthError::Unauthenticated("invalid bearer token".into())),
-            }
+                _ => {
+                    return Err(denied(
+                        "invalid_token",
+                        Unauthenticated("invalid bearer token".into()),
+                    ))
+                }
+            },
         };
         let Some(role) = role else {
-            return Err(AuthError::Forbidden("the JWT grants no codec role".into()));
+            return Err(denied(
+                "no_role",
+                Forbidden("the JWT grants no codec role".into()),
+            ));
         };
         if role < need {
-            return Err(AuthError::Forbidden(format!(
-                "{need:?} role needed, credentials grant {role:?}"
-            )));
+            return Err(denied(
+                "role",
+                Forbidden(format!("{need:?} role needed, credentials grant {role:?}")),
+            ));
         }
-        Ok(role)
+        Ok(Grant { role, client })
     }
 }
 
@@ -446,6 +537,32 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn refusals_have_a_reason_and_grants_a_client() {
+        let a = auth();
+        for (header, reason) in [
+            (None, "missing"),
+            (Some(&b"Basic abc"[..]), "malformed"),
+            (Some(b"Bearer not-a-configured-token"), "invalid_token"),
+            (Some(b"Bearer reader-secret-0123456789"), "role"),
+        ] {
+            let d = a.authorize_client(header, Role::Writer).await.unwrap_err();
+            assert_eq!(d.reason, reason, "{header:?}");
+        }
+        let r = a
+            .authorize_client(Some(b"Bearer reader-secret-0123456789"), Role::Reader)
+            .await
+            .unwrap();
+        let w = a
+            .authorize_client(Some(b"Bearer writer-secret-0123456789"), Role::Reader)
+            .await
+            .unwrap();
+        // Each token is its own client, identified by a digest, never the token itself.
+        assert_ne!(r.client, w.client);
+        assert!(r.client.is_some());
+        assert!(!format!("{:?}", r.client).contains("secret"));
+    }
+
     #[test]
     fn debug_hides_tokens() {
         let dbg = format!("{:?}", auth());
@@ -466,6 +583,7 @@ mod tests {
             algorithms: default_algorithms(),
             refresh_secs: 300,
             leeway_secs: 0,
+            max_age_secs: 900,
         };
         assert!(base().validate().is_ok());
         let mut c = base();
@@ -478,5 +596,11 @@ mod tests {
         c.jwks_file = None;
         c.jwks_url = Some("ftp://x".into());
         assert!(c.validate().unwrap_err().contains("not an http"));
+        let mut c = base();
+        c.max_age_secs = 300;
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .contains("max_age_secs (300) must be more than refresh_secs (300)"));
     }
 }

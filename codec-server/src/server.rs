@@ -46,6 +46,21 @@ pub struct Limits {
     pub metrics: Option<Arc<Metrics>>,
 }
 
+impl Default for Limits {
+    /// The configuration's defaults, without metrics.
+    fn default() -> Self {
+        let c = crate::config::ServerConfig::default();
+        Limits {
+            header_read_timeout: c.header_read_timeout(),
+            max_connections: c.max_connections,
+            shutdown_grace: c.shutdown_grace(),
+            max_connections_per_address: c.max_connections_per_address,
+            idle_timeout: c.idle_timeout(),
+            metrics: None,
+        }
+    }
+}
+
 /// Connections the kernel may hold completed but not yet accepted (it caps this at
 /// `net.core.somaxconn`, 4096 by default), as Go's net/http asks for.
 pub const LISTEN_BACKLOG: u32 = 4096;
@@ -131,7 +146,12 @@ struct AddressSlot {
 
 impl Registry {
     /// Counts a new connection from `peer`, or None when its address is at `cap`.
-    fn admit_address(self: &Arc<Self>, peer: IpAddr, cap: usize, metrics: &Option<Arc<Metrics>>) -> Option<AddressSlot> {
+    fn admit_address(
+        self: &Arc<Self>,
+        peer: IpAddr,
+        cap: usize,
+        metrics: &Option<Arc<Metrics>>,
+    ) -> Option<AddressSlot> {
         let address = address_key(peer);
         let mut per_address = self.per_address.lock().unwrap_or_else(|e| e.into_inner());
         let open = per_address.entry(address).or_insert(0);
@@ -152,7 +172,11 @@ impl Registry {
 
 impl Drop for AddressSlot {
     fn drop(&mut self) {
-        let mut per_address = self.registry.per_address.lock().unwrap_or_else(|e| e.into_inner());
+        let mut per_address = self
+            .registry
+            .per_address
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         if let Some(open) = per_address.get_mut(&self.address) {
             *open -= 1;
             if *open == 0 {
@@ -254,7 +278,8 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let Some(address_slot) = registry.admit_address(peer.ip(), limits.max_connections_per_address, &limits.metrics)
+        let Some(address_slot) =
+            registry.admit_address(peer.ip(), limits.max_connections_per_address, &limits.metrics)
         else {
             // Closed at once, before it can take a connection slot.
             if let Some(m) = &limits.metrics {

@@ -567,6 +567,7 @@ async fn graceful_shutdown_finishes_requests_in_flight() {
         header_read_timeout: Duration::from_secs(5),
         max_connections: 8,
         shutdown_grace: Duration::from_secs(5),
+        ..Default::default()
     };
     let server = tokio::spawn(tpc_codec_server::server::serve(
         listener,
@@ -607,6 +608,7 @@ async fn slow_headers_are_cut_off() {
         header_read_timeout: Duration::from_millis(200),
         max_connections: 8,
         shutdown_grace: Duration::from_secs(1),
+        ..Default::default()
     };
     let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(tpc_codec_server::server::serve(
@@ -694,6 +696,7 @@ async fn start_server(max_connections: usize) -> (std::net::SocketAddr, tokio::s
         header_read_timeout: Duration::from_secs(10),
         max_connections,
         shutdown_grace: Duration::from_secs(1),
+        ..Default::default()
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(tpc_codec_server::server::serve(
