@@ -68,9 +68,23 @@ listing=$(tar tzf "$tgz")
 for file in package.json dist/index.js dist/index.d.ts "native/linux-x64/$library" "native/linux-arm64/$library"; do
   grep -qx "package/$file" <<<"$listing" || die "$name lacks $file"
 done
-# Sources, tests and build files stay out (the package.json "files" field).
-strays=$(grep -vE '^package/(dist/|native/linux-(x64|arm64)/'"${library//./\\.}"'$|package\.json$|README\.md$|INSTALL\.md$)' <<<"$listing" || true)
-[ -z "$strays" ] || die "$name carries files outside dist/ and native/: $(head -5 <<<"$strays" | xargs)"
+# Tests and build files stay out (the package.json "files" field); src/ is there for the source
+# maps, which must all resolve inside the package.
+strays=$(grep -vE '^package/(dist/|src/[^/]+\.ts$|native/linux-(x64|arm64)/'"${library//./\\.}"'$|package\.json$|README\.md$|INSTALL\.md$)' <<<"$listing" || true)
+[ -z "$strays" ] || die "$name carries files outside dist/, src/ and native/: $(head -5 <<<"$strays" | xargs)"
+node - "$tgz" "$listing" <<'JS' || die "$name: a source map names a file the package does not carry"
+const [tgz, listing] = process.argv.slice(2);
+const files = new Set(listing.split('\n'));
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+for (const map of [...files].filter((f) => f.endsWith('.js.map'))) {
+  const { sources } = JSON.parse(execFileSync('tar', ['xzOf', tgz, map]));
+  for (const source of sources) {
+    const file = path.posix.join(path.posix.dirname(map), source);
+    if (!files.has(file)) throw new Error(`${map} names ${source} (${file})`);
+  }
+}
+JS
 grep -qE '^package/dist/.*\.test\.' <<<"$listing" && die "$name carries compiled tests: $(grep -E '\.test\.' <<<"$listing" | head -3 | xargs)"
 for pair in linux-x86_64:linux-x64 linux-aarch64:linux-arm64; do
   cmp -s "$native/${pair%%:*}/libtemporal_payload_codec.so" <(tar xzOf "$tgz" "package/native/${pair##*:}/$library") ||

