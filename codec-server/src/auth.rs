@@ -251,9 +251,10 @@ impl JwtVerifier {
         Ok(n)
     }
 
-    fn may_reload(&self) -> bool {
+    /// Whether the last load was tried at least `min` ago (or never).
+    fn may_reload(&self, min: Duration) -> bool {
         let last = *self.last_load.lock().expect("not poisoned");
-        last.is_none_or(|t| t.elapsed() >= MIN_RELOAD)
+        last.is_none_or(|t| t.elapsed() >= min)
     }
 
     async fn find(&self, kid: Option<&str>, alg: Algorithm) -> Option<DecodingKey> {
@@ -284,10 +285,12 @@ impl JwtVerifier {
         Duration::from_secs(self.config.max_age_secs)
     }
 
-    /// Reloads the keys when `refresh_secs` have passed and a reload is allowed (at most every
-    /// 30 s); a failure keeps the keys already loaded.
+    /// Reloads the keys when `refresh_secs` have passed since they were loaded, trying again
+    /// at most every `refresh_secs` (or 30 s, if shorter) while the provider fails; a failure
+    /// keeps the keys already loaded.
     pub async fn refresh_if_due(&self) {
-        if self.stale().await && self.may_reload() {
+        let retry = Duration::from_secs(self.config.refresh_secs).min(MIN_RELOAD);
+        if self.stale().await && self.may_reload(retry) {
             if let Err(e) = self.load().await {
                 tracing::warn!(error = %e, "JWKS reload failed; keeping the keys already loaded");
             }
@@ -316,7 +319,7 @@ impl JwtVerifier {
         }
         self.refresh_if_due().await;
         let mut key = self.find(header.kid.as_deref(), header.alg).await;
-        if key.is_none() && self.may_reload() {
+        if key.is_none() && self.may_reload(MIN_RELOAD) {
             // A key rotation at the issuer: look again, once in a while.
             if let Err(e) = self.load().await {
                 tracing::warn!(error = %e, "JWKS reload failed");

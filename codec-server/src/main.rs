@@ -110,7 +110,10 @@ async fn main() -> ExitCode {
                 return ExitCode::from(1);
             }
         };
-        let addr = metrics_listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        let addr = metrics_listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
         tracing::info!(target: "server", listen = %addr, "metrics listening");
         tokio::spawn(metrics::serve(metrics_listener, Arc::clone(&shared.metrics)));
     }
