@@ -37,7 +37,7 @@ export enum Compression {
 
 export type CompressionName = 'none' | 'snappy' | 'snappy-raw' | 'zlib';
 
-const COMPRESSION_NAMES: ReadonlyMap<string, Compression> = new Map([
+const COMPRESSION_NAMES: ReadonlyMap<string, number> = new Map([
   ['none', Compression.None],
   ['snappy', Compression.Snappy],
   ['snappy-raw', Compression.SnappyRaw],
@@ -105,12 +105,12 @@ function callOnWorker(fn: Native['encode'], args: unknown[]): Promise<number> {
       try {
         fn.async(...args, (err: unknown, status: number) => {
           done();
-          if (err) reject(err instanceof Error ? err : new InternalError(String(err)));
+          if (err) reject(err instanceof Error ? err : new InternalError(`koffi: ${JSON.stringify(err)}`));
           else resolve(status);
         });
       } catch (e) {
         done();
-        reject(e instanceof Error ? e : new InternalError(String(e)));
+        reject(e instanceof Error ? e : new InternalError(`koffi: ${JSON.stringify(e)}`));
       }
     };
     if (nativeAsync < MAX_NATIVE_ASYNC) start();
@@ -200,7 +200,7 @@ export class Codec implements PayloadCodec {
       options.keys instanceof Map ? [...options.keys] : Object.entries(options.keys ?? {});
     this.#handle = build(options, keys);
     finalizers.register(this, this.#handle, this);
-    const algorithm = options.compression === undefined ? Compression.Snappy : compression(options.compression);
+    const algorithm: number = options.compression === undefined ? Compression.Snappy : compression(options.compression);
     this.#summary = {
       compression: [...COMPRESSION_NAMES].find(([, v]) => v === algorithm)?.[0] ?? String(algorithm),
       keyIds: keys.map(([id]) => describeKeyId(id)),
@@ -275,8 +275,7 @@ export class Codec implements PayloadCodec {
 
   async #payloads(fn: Native['encode'], payloads: Payload[]): Promise<Payload[]> {
     const input = Payloads.encode({ payloads }).finish();
-    const output =
-      input.length >= this.#asyncThreshold ? await this.#callAsync(fn, input) : this.#call(fn, input);
+    const output = input.length >= this.#asyncThreshold ? await this.#callAsync(fn, input) : this.#call(fn, input);
     return parsePayloads(output);
   }
 

@@ -14,7 +14,7 @@ export class TpcError extends Error {
 
   constructor(message: string, status?: number, statusName?: string) {
     super(message);
-    const cls = new.target as typeof TpcError;
+    const cls = new.target;
     this.name = cls.name;
     this.status = status ?? cls.STATUS;
     this.statusName = statusName ?? cls.STATUS_NAME;

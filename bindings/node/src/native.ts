@@ -77,6 +77,7 @@ function open(): Native {
       throw new Error(
         `temporal-payload-codec: ${file} lacks a function this binding needs (${prototype}): ` +
           `${(e as Error).message}; install the binding that matches the library`,
+        { cause: e },
       );
     }
   };
@@ -87,9 +88,7 @@ function open(): Native {
     setOnlyIfSmaller: fn('uint32_t tpc_codec_builder_set_only_if_smaller(void *b, uint32_t on)'),
     setZlibLevel: fn('uint32_t tpc_codec_builder_set_zlib_level(void *b, uint32_t level)'),
     setMaxDecodedSize: fn('uint32_t tpc_codec_builder_set_max_decoded_size(void *b, uint64_t n)'),
-    setMaxTotalDecodedSize: fn(
-      'uint32_t tpc_codec_builder_set_max_total_decoded_size(void *b, uint64_t n)',
-    ),
+    setMaxTotalDecodedSize: fn('uint32_t tpc_codec_builder_set_max_total_decoded_size(void *b, uint64_t n)'),
     addKey: fn(
       'uint32_t tpc_codec_builder_add_key(void *b, const uint8_t *id, size_t id_len, const uint8_t *key, size_t key_len)',
     ),

@@ -21,7 +21,8 @@ test('200 concurrent async calls on one codec are all correct', async () => {
     const bytes = serialize(plain);
     // Half through the bytes API, half through the PayloadCodec API: all on worker threads.
     const encoded = i % 2 ? serialize(await codec.encode(plain)) : await codec.encodeBytesAsync(bytes);
-    const decoded = i % 2 ? serialize(await codec.decode(await codec.encode(plain))) : await codec.decodeBytesAsync(encoded);
+    const decoded =
+      i % 2 ? serialize(await codec.decode(await codec.encode(plain))) : await codec.decodeBytesAsync(encoded);
     return [i, hex(decoded) === hex(bytes), hex(encoded) !== hex(bytes)] as const;
   });
   for (const [i, roundTrips, changed] of await Promise.all(calls)) {
@@ -30,12 +31,12 @@ test('200 concurrent async calls on one codec are all correct', async () => {
   codec.close();
 });
 
-test("more concurrent calls than koffi queues (256) wait their turn instead of failing", async () => {
+test('more concurrent calls than koffi queues (256) wait their turn instead of failing', async () => {
   const codec = new Codec();
   const inputs = Array.from({ length: 1000 }, (_, i) => serialize(distinct(i, 100)));
   const encoded = await Promise.all(inputs.map((input) => codec.encodeBytesAsync(input)));
   const decoded = await Promise.all(encoded.map((e) => codec.decodeBytesAsync(e)));
-  decoded.forEach((d, i) => assert.equal(hex(d), hex(inputs[i] as Uint8Array), `call ${i}`));
+  decoded.forEach((d, i) => assert.equal(hex(d), hex(inputs[i]), `call ${i}`));
   codec.close();
 });
 
@@ -58,14 +59,16 @@ test('a big batch leaves the event loop free: timers fire while it is encoded', 
 test('close() while calls are in flight: they complete with the live codec, later calls fail', async () => {
   const codec = new Codec({ keys: { k: KEY }, encryptionKeyId: 'k', asyncThreshold: 0 });
   const reader = new Codec({ keys: { k: KEY } });
-  const inputs = Array.from({ length: 40 }, (_, i) => serialize([{ data: new Uint8Array(randomBytes(256 << 10)) }, ...distinct(i)]));
+  const inputs = Array.from({ length: 40 }, (_, i) =>
+    serialize([{ data: new Uint8Array(randomBytes(256 << 10)) }, ...distinct(i)]),
+  );
   const pending = inputs.map((input) => codec.encodeBytesAsync(input));
   codec.close(); // the native codec (and its keys) must outlive every call above
-  assert.throws(() => codec.encodeBytes(inputs[0] as Uint8Array), CodecClosedError);
-  await assert.rejects(codec.encodeBytesAsync(inputs[0] as Uint8Array), CodecClosedError);
+  assert.throws(() => codec.encodeBytes(inputs[0]), CodecClosedError);
+  await assert.rejects(codec.encodeBytesAsync(inputs[0]), CodecClosedError);
   const encoded = await Promise.all(pending);
   // Encrypted with the real key (a wiped one would not decrypt under it).
-  encoded.forEach((e, i) => assert.equal(hex(reader.decodeBytes(e)), hex(inputs[i] as Uint8Array), `call ${i}`));
+  encoded.forEach((e, i) => assert.equal(hex(reader.decodeBytes(e)), hex(inputs[i]), `call ${i}`));
   codec.close();
   reader.close();
 });

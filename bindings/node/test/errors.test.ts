@@ -44,7 +44,7 @@ test('a tampered payload is DecryptFailedError naming its index', async () => {
   const encoded = await codec.encode(batch);
   const data = Uint8Array.from(encoded[1]?.data as Uint8Array);
   data[data.length - 1] ^= 1;
-  const tampered: Payload[] = [encoded[0] as Payload, { ...encoded[1], data }];
+  const tampered: Payload[] = [encoded[0], { ...encoded[1], data }];
   await rejectsWith('decode', () => codec.decode(tampered), tpc.DecryptFailedError, 'payload 1:');
   // The untouched batch still decodes.
   assert.equal(hex(serialize(await codec.decode(encoded))), hex(serialize(batch)));
@@ -53,7 +53,7 @@ test('a tampered payload is DecryptFailedError naming its index', async () => {
 
 test('key bytes never show in errors, inspect() or JSON', async () => {
   const codec = new tpc.Codec({ keys: { k: KEY, old: OTHER_KEY }, encryptionKeyId: 'k' });
-  const shown = [inspect(codec, { showHidden: true, depth: 10 }), JSON.stringify(codec), String(codec)];
+  const shown = [inspect(codec, { showHidden: true, depth: 10 }), JSON.stringify(codec), `${inspect(codec)}`];
   let error: unknown;
   try {
     await codec.decode(parse(encrypted(new Uint8Array(32).fill(1), 'k')));
@@ -70,7 +70,7 @@ test('key bytes never show in errors, inspect() or JSON', async () => {
       assert.ok(!text.includes(Array.from(key).join(',')), text);
     }
   }
-  assert.match(shown[0] as string, /keyIds: \[ '"k"', '"old"' \]/);
+  assert.match(shown[0], /keyIds: \[ '"k"', '"old"' \]/);
   codec.close();
 });
 
@@ -78,7 +78,15 @@ test('bad options are InvalidArgumentError with the library message, or TypeErro
   const invalid: [tpc.CodecOptions, string][] = [
     [{ keys: { a: new Uint8Array(31) } }, 'key "a" is 31 bytes; AES-256 needs exactly 32'],
     [{ encryptionKeyId: 'nope' }, 'encryption key "nope" was never added'],
-    [{ keys: new Map<tpc.KeyId, Uint8Array>([['a', KEY], [Buffer.from('a'), KEY]]) }, 'key id "a" was added twice'],
+    [
+      {
+        keys: new Map<tpc.KeyId, Uint8Array>([
+          ['a', KEY],
+          [Buffer.from('a'), KEY],
+        ]),
+      },
+      'key id "a" was added twice',
+    ],
     [{ compression: 7 as tpc.Compression }, 'unknown compression algorithm 7'],
     [{ compression: 'lz4' as tpc.CompressionName }, 'unknown compression "lz4"'],
     [{ zlibLevel: 10 }, 'zlib level 10 is out of range'],
@@ -102,7 +110,10 @@ test('bad options are InvalidArgumentError with the library message, or TypeErro
     [{ compresion: 'zlib' }, /unknown codec option "compresion"/],
   ];
   for (const [options, pattern] of wrongTypes) {
-    assert.throws(() => new tpc.Codec(options as tpc.CodecOptions), (e: unknown) => e instanceof TypeError && pattern.test(e.message));
+    assert.throws(
+      () => new tpc.Codec(options as tpc.CodecOptions),
+      (e: unknown) => e instanceof TypeError && pattern.test(e.message),
+    );
   }
   assert.throws(() => new tpc.Codec().encodeBytes('text' as unknown as Uint8Array), TypeError);
 });
@@ -112,7 +123,7 @@ test('the empty key id is an id, and the Compression enum and names agree', asyn
   const encoded = await codec.encode(batch);
   assert.equal(Buffer.from(encoded[0]?.metadata?.['encryption-key-id'] as Uint8Array).toString(), '');
   assert.equal(hex(serialize(await codec.decode(encoded))), hex(serialize(batch)));
-  assert.equal(JSON.parse(JSON.stringify(codec)).compression, 'zlib');
+  assert.equal((JSON.parse(JSON.stringify(codec)) as { compression: string }).compression, 'zlib');
   codec.close();
 });
 

@@ -70,7 +70,7 @@ export function parse(data: Uint8Array): Payload[] {
 export function canonical(payload: Payload): string {
   const copy = PayloadMessage.decode(reader(PayloadMessage.encode(payload).finish()));
   const sorted: Record<string, Uint8Array> = {};
-  for (const key of Object.keys(copy.metadata).sort()) sorted[key] = copy.metadata[key] as Uint8Array;
+  for (const key of Object.keys(copy.metadata).sort()) sorted[key] = copy.metadata[key];
   copy.metadata = sorted;
   return hex(PayloadMessage.encode(copy).finish());
 }
@@ -113,5 +113,6 @@ export async function rejectsWith(
   if (error.status !== cls.STATUS || error.statusName !== cls.STATUS_NAME) {
     throw new Error(`${what}: status ${error.status} ${error.statusName}, expected ${cls.STATUS} ${cls.STATUS_NAME}`);
   }
-  if (!error.message.includes(fragment)) throw new Error(`${what}: message ${JSON.stringify(error.message)} lacks ${JSON.stringify(fragment)}`);
+  if (!error.message.includes(fragment))
+    throw new Error(`${what}: message ${JSON.stringify(error.message)} lacks ${JSON.stringify(fragment)}`);
 }

@@ -23,7 +23,9 @@ interface Batch {
 function batches(): Batch[] {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tpc-node-hostile-'));
   try {
-    const run = spawnSync('python3', [path.join(REPO, 'tests', 'hostile', 'make_hostile.py'), dir], { encoding: 'utf8' });
+    const run = spawnSync('python3', [path.join(REPO, 'tests', 'hostile', 'make_hostile.py'), dir], {
+      encoding: 'utf8',
+    });
     assert.equal(run.status, 0, `make_hostile.py failed: ${run.stderr}`);
     const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as {
       name: string;
@@ -46,7 +48,10 @@ function batches(): Batch[] {
 test('the address-space limit test.sh promised is in force', () => {
   const want = process.env['TPC_WANT_ADDRESS_SPACE_LIMIT'];
   if (want === undefined) return; // run by hand, without test.sh's limit
-  const line = fs.readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max address space'));
+  const line = fs
+    .readFileSync('/proc/self/limits', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Max address space'));
   const soft = line?.split(/\s{2,}/)[1];
   assert.ok(soft !== undefined && soft !== 'unlimited' && Number(soft) <= Number(want), `address space: ${line}`);
 });

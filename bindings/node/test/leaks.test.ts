@@ -27,9 +27,16 @@ const RSS_BOUND = 32 * 1024 * 1024;
 
 const libc = koffi.load('libc.so.6');
 const mallinfo2 = libc.func(
-  `${koffi.struct('mallinfo2', Object.fromEntries(
-    ['arena', 'ordblks', 'smblks', 'hblks', 'hblkhd', 'usmblks', 'fsmblks', 'uordblks', 'fordblks', 'keepcost'].map((f) => [f, 'size_t']),
-  )).name} mallinfo2(void)`,
+  `${
+    koffi.struct(
+      'mallinfo2',
+      Object.fromEntries(
+        ['arena', 'ordblks', 'smblks', 'hblks', 'hblkhd', 'usmblks', 'fsmblks', 'uordblks', 'fordblks', 'keepcost'].map(
+          (f) => [f, 'size_t'],
+        ),
+      ),
+    ).name
+  } mallinfo2(void)`,
 );
 
 interface Usage {
@@ -55,7 +62,9 @@ async function workload(rounds: number): Promise<void> {
   const malformed = Uint8Array.from([1, 2, 3]);
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < 1000; i++) codec.decodeBytes(codec.encodeBytes(input));
-    await Promise.all(Array.from({ length: 250 }, async () => codec.decodeBytesAsync(await codec.encodeBytesAsync(input))));
+    await Promise.all(
+      Array.from({ length: 250 }, async () => codec.decodeBytesAsync(await codec.encodeBytesAsync(input))),
+    );
     for (let i = 0; i < 3000; i++) {
       try {
         codec.decodeBytes(malformed);
@@ -65,7 +74,12 @@ async function workload(rounds: number): Promise<void> {
       }
     }
     await Promise.all(
-      Array.from({ length: 250 }, () => codec.decodeBytesAsync(malformed).then(() => assert.fail('decoded'), () => undefined)),
+      Array.from({ length: 250 }, () =>
+        codec.decodeBytesAsync(malformed).then(
+          () => assert.fail('decoded'),
+          () => undefined,
+        ),
+      ),
     );
     await codec.decode(await codec.encode(Array.from({ length: 20 }, (_, i) => jsonPayload(i))));
     for (let i = 0; i < 20; i++) new Codec({ keys: { k: KEY }, encryptionKeyId: 'k' }).close();
@@ -80,7 +94,9 @@ test('memory stays flat over many calls on every path', async () => {
   const before = await settle();
   await workload(30);
   const after = await settle();
-  console.log(`malloc in use: ${mib(before.malloc)} -> ${mib(after.malloc)}; RSS: ${mib(before.rss)} -> ${mib(after.rss)}`);
+  console.log(
+    `malloc in use: ${mib(before.malloc)} -> ${mib(after.malloc)}; RSS: ${mib(before.rss)} -> ${mib(after.rss)}`,
+  );
   assert.ok(after.malloc - before.malloc < MALLOC_BOUND, `malloc in use grew by ${mib(after.malloc - before.malloc)}`);
   assert.ok(after.rss - before.rss < RSS_BOUND, `RSS grew by ${mib(after.rss - before.rss)}`);
 });

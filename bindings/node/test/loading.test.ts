@@ -16,7 +16,10 @@ const c = new t.Codec();
 console.log(JSON.stringify({ path: t.libraryPath(), version: t.version(), abi: t.abiVersion(), empty: c.encodeBytes(new Uint8Array()).length }));
 `;
 
-function probe(library: string | undefined, packageDir = PACKAGE): { status: number | null; stdout: string; stderr: string } {
+function probe(
+  library: string | undefined,
+  packageDir = PACKAGE,
+): { status: number | null; stdout: string; stderr: string } {
   const env = { ...process.env };
   delete env['TPC_LIBRARY_PATH'];
   if (library !== undefined) env['TPC_LIBRARY_PATH'] = library;
@@ -65,7 +68,10 @@ for (const abi of [1, 3]) {
       const fake = fakeLibrary(dir, abi);
       const run = probe(fake);
       assert.notEqual(run.status, 0);
-      assert.match(run.stderr, new RegExp(`${fake.replace(/[.]/g, '\\.')} implements ABI version ${abi}, this binding needs ABI version 2`));
+      assert.match(
+        run.stderr,
+        new RegExp(`${fake.replace(/[.]/g, '\\.')} implements ABI version ${abi}, this binding needs ABI version 2`),
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -50,12 +50,13 @@ function typescriptCases(): Uint8Array[] {
   batches.push([]);
   batches.push([{}]); // an empty payload
   batches.push([{ metadata: { encoding: Buffer.from('binary/custom') }, data: Buffer.from('not ours') }]);
-  batches.push([
-    { metadata: { k: Buffer.from('v') }, data: Buffer.from('x'), externalPayloads: [external(12345)] },
-  ]);
+  batches.push([{ metadata: { k: Buffer.from('v') }, data: Buffer.from('x'), externalPayloads: [external(12345)] }]);
   const out = batches.map(serialize);
   // A payload with a field no schema knows yet (field 4242, varint 7): it must survive.
-  const plain = PayloadMessage.encode({ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('1') }).finish();
+  const plain = PayloadMessage.encode({
+    metadata: { encoding: Buffer.from('json/plain') },
+    data: Buffer.from('1'),
+  }).finish();
   const future = Uint8Array.from([...plain, ...varint(4242 << 3), 7]);
   out.push(Uint8Array.from([0x0a, ...varint(future.length), ...future]));
   return out;
@@ -72,13 +73,13 @@ test('byte-identical to the reference codec, both ways, on both SDKs payloads', 
 
   for (const [i, input] of inputs.entries()) {
     const what = `case ${i}`;
-    const theirs = unb64(reply.encode[i] as string);
+    const theirs = unb64(reply.encode[i]);
     // The reference re-serializes each payload (map order is its own): byte identity is
     // against the bytes it compressed.
-    const from = unb64(reply.encoded_from[i] as string);
+    const from = unb64(reply.encoded_from[i]);
     assert.equal(hex(codec.encodeBytes(from)), hex(theirs), `${what}: encode differs from the reference`);
     assert.equal(hex(await codec.encodeBytesAsync(from)), hex(theirs), `${what}: async encode differs`);
-    if (hex(from) === hex(input)) assert.equal(hex(ours[i] as Uint8Array), hex(theirs), what);
+    if (hex(from) === hex(input)) assert.equal(hex(ours[i]), hex(theirs), what);
     // The PayloadCodec API, whenever protobufjs serializes the payloads as the reference did.
     if (hex(serialize(parse(from))) === hex(from)) {
       assert.equal(hex(serialize(await codec.encode(parse(from)))), hex(theirs), `${what}: encode() differs`);

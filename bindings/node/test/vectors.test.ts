@@ -15,9 +15,11 @@ function vectors<T>(name: string): T {
 const reference = vectors<{ cases: { name: string; plain: string; encoded: string; raw_block: string }[] }>(
   'reference-snappy.json',
 );
-const goSample = vectors<{ key_hex: string; key_id: string; cases: { name: string; plain: string; encoded: string }[] }>(
-  'go-sample-encryption.json',
-);
+const goSample = vectors<{
+  key_hex: string;
+  key_id: string;
+  cases: { name: string; plain: string; encoded: string }[];
+}>('go-sample-encryption.json');
 
 test('the vectors are there', () => {
   assert.ok(reference.cases.length >= 5);
@@ -49,7 +51,8 @@ test('the default codec decodes the reference and raw-block dialects', async () 
 
 test('snappy-raw encodes the Go codec-server sample dialect', () => {
   const codec = new Codec({ compression: 'snappy-raw' });
-  for (const c of reference.cases) assert.equal(hex(codec.encodeBytes(unb64(c.plain))), hex(unb64(c.raw_block)), c.name);
+  for (const c of reference.cases)
+    assert.equal(hex(codec.encodeBytes(unb64(c.plain))), hex(unb64(c.raw_block)), c.name);
   codec.close();
 });
 

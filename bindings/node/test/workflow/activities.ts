@@ -2,6 +2,6 @@
 
 import type { Order } from './workflows';
 
-export async function describeOrder(order: Order): Promise<string> {
-  return `Order for ${order.customer}: ${order.items.join(', ')} (described by node)`;
+export function describeOrder(order: Order): Promise<string> {
+  return Promise.resolve(`Order for ${order.customer}: ${order.items.join(', ')} (described by node)`);
 }
