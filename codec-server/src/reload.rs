@@ -8,9 +8,10 @@
 //!
 //! A reload is all or nothing: the whole file, every key, token, certificate and JWKS it
 //! names, must load, or the old configuration stays and the log says which setting was wrong.
-//! Settings bound to the listening socket and the accept loop (`listen`,
-//! `header_read_timeout_ms`, `max_connections`, `shutdown_grace_ms`) keep their values until
-//! a restart (a warning says so when the file changed them); turning TLS on or off is refused.
+//! Settings bound to the listening sockets and the accept loop (`server.listen`,
+//! `header_read_timeout_ms`, `max_connections`, `max_connections_per_address`,
+//! `idle_timeout_ms`, `shutdown_grace_ms`, `metrics.listen`) keep their values until a restart
+//! (a warning says so when the file changed them); turning TLS on or off is refused.
 
 use crate::config::{Config, ConfigError, Env, Namespace};
 use axum::Router;
@@ -105,31 +106,31 @@ pub async fn reload(
     load_jwks(&new).await?;
     let changes = describe_changes(&old, &new);
     live.replace(new);
-    tracing::info!(target: "server", changes = ?changes, "config reloaded");
+    tracing::info!(target: "server", changes = %changes.join("; "), "config reloaded");
     Ok(())
 }
 
 /// Settings the running server cannot change: the old values stay, with a warning.
 fn keep_fixed_settings(old: &Config, new: &mut Config) {
-    let (o, n) = (&old.server, &mut new.server);
     let mut kept = Vec::new();
-    if o.listen != n.listen {
-        kept.push("server.listen");
-        n.listen = o.listen;
+    macro_rules! keep {
+        ($($field:ident).+) => {
+            if old.$($field).+ != new.$($field).+ {
+                kept.push(stringify!($($field).+));
+                new.$($field).+ = old.$($field).+;
+            }
+        };
     }
-    if o.header_read_timeout_ms != n.header_read_timeout_ms {
-        kept.push("server.header_read_timeout_ms");
-        n.header_read_timeout_ms = o.header_read_timeout_ms;
-    }
-    if o.max_connections != n.max_connections {
-        kept.push("server.max_connections");
-        n.max_connections = o.max_connections;
-    }
-    if o.shutdown_grace_ms != n.shutdown_grace_ms {
-        kept.push("server.shutdown_grace_ms");
-        n.shutdown_grace_ms = o.shutdown_grace_ms;
-    }
+    // Bound to the listening sockets and the accept loop, made once at startup.
+    keep!(server.listen);
+    keep!(server.header_read_timeout_ms);
+    keep!(server.max_connections);
+    keep!(server.max_connections_per_address);
+    keep!(server.idle_timeout_ms);
+    keep!(server.shutdown_grace_ms);
+    keep!(metrics.listen);
     if !kept.is_empty() {
+        let kept: Vec<String> = kept.iter().map(|s| s.replace(' ', "")).collect();
         tracing::warn!(target: "server", settings = ?kept, "changed in the file; they take effect at the next restart");
     }
 }
@@ -191,9 +192,14 @@ fn describe_namespace(o: &Namespace, n: &Namespace, out: &mut Vec<String>) {
         ));
     }
     if o.encryption_key_id != n.encryption_key_id {
+        let shown = |id: &Option<String>| {
+            id.as_ref()
+                .map_or("none (no encryption)".into(), |id| format!("{id:?}"))
+        };
         out.push(format!(
-            "namespace {name:?}: encryption key id {:?} -> {:?}",
-            o.encryption_key_id, n.encryption_key_id
+            "namespace {name:?}: encryption key id {} -> {}",
+            shown(&o.encryption_key_id),
+            shown(&n.encryption_key_id)
         ));
     }
     if o.fingerprints.rest != n.fingerprints.rest {
