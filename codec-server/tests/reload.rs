@@ -243,8 +243,8 @@ fn changes_name_namespaces_and_key_ids_never_key_bytes() {
     assert_eq!(describe_changes(&old, &old), ["nothing changed"]);
     // A token changed: the namespace is named, the token is not.
     let token = |t: &str| {
-        let text = format!("[namespaces.n.auth]\ntokens = [{{ role = \"reader\", env = \"T\" }}]\n");
-        Config::from_toml(&text, Path::new("/"), &[("T", t)]).unwrap()
+        let text = "[namespaces.n.auth]\ntokens = [{ role = \"reader\", env = \"T\" }]\n";
+        Config::from_toml(text, Path::new("/"), &[("T", t)]).unwrap()
     };
     let changes = describe_changes(
         &token("first-token-0123456789"),
