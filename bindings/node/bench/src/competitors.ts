@@ -24,9 +24,7 @@ const ZLIB = Buffer.from('binary/zlib');
 /** The `snappy` package's one-shot raw block (the Go codec-server sample's dialect). */
 export class SnappyRawCodec implements PayloadCodec {
   encode(payloads: Payload[]): Promise<Payload[]> {
-    return Promise.resolve(
-      payloads.map((p) => ({ metadata: { encoding: SNAPPY }, data: compressSync(serialize(p)) })),
-    );
+    return Promise.resolve(payloads.map((p) => ({ metadata: { encoding: SNAPPY }, data: compressSync(serialize(p)) })));
   }
 
   decode(payloads: Payload[]): Promise<Payload[]> {
@@ -82,11 +80,7 @@ export class NodeZlibCodec implements PayloadCodec {
 
   decode(payloads: Payload[]): Promise<Payload[]> {
     return Promise.resolve(
-      payloads.map((p) =>
-        hasEncoding(p, ZLIB)
-          ? ProtoPayload.decode(inflateSync(p.data ?? new Uint8Array()))
-          : p,
-      ),
+      payloads.map((p) => (hasEncoding(p, ZLIB) ? ProtoPayload.decode(inflateSync(p.data ?? new Uint8Array())) : p)),
     );
   }
 }

@@ -30,7 +30,9 @@ const { values: args } = parseArgs({
   },
 });
 if (args.data === undefined || args.library === undefined || args.package === undefined) {
-  throw new Error('usage: main.js --data DIR --library FILE --package DIR [--thin] [--rounds N] [--block-ms MS] [--smoke]');
+  throw new Error(
+    'usage: main.js --data DIR --library FILE --package DIR [--thin] [--rounds N] [--block-ms MS] [--smoke]',
+  );
 }
 const library = args.library;
 const rounds = args.smoke ? 1 : Number(args.rounds);
@@ -110,7 +112,10 @@ async function checkRoundTrips(codecs: Competitor[], list: Batch[]): Promise<Map
       check(out.length === batch.payloads.length, `${c.name} encode of ${batch.name} keeps the payload count`);
       for (const p of out) {
         const encoding = Buffer.from(p.metadata?.encoding ?? []).toString();
-        check(encoding === c.encoding, `${c.name} encode of ${batch.name} writes encoding ${c.encoding}, not ${encoding}`);
+        check(
+          encoding === c.encoding,
+          `${c.name} encode of ${batch.name} writes encoding ${c.encoding}, not ${encoding}`,
+        );
       }
       check(sameBatch(await c.codec.decode(out), batch.payloads), `${c.name}: decode(encode(${batch.name})) == input`);
       const framedOut = Buffer.from(Payloads.encode({ payloads: out }).finish());
@@ -197,10 +202,16 @@ function verdicts(results: Map<string, Result>, ourColumn: string): string[] {
       const vsZlib = r('node:zlib') / r(ourColumn);
       if (small) {
         const met = vsSnappy >= 1 / 1.5;
-        lines.push(`${met ? 'met   ' : 'MISSED'} ${batch.name} ${op}: within 1.5x of snappy raw (takes ${(1 / vsSnappy).toFixed(2)}x its time)`);
+        lines.push(
+          `${met ? 'met   ' : 'MISSED'} ${batch.name} ${op}: within 1.5x of snappy raw (takes ${(1 / vsSnappy).toFixed(2)}x its time)`,
+        );
       } else {
-        lines.push(`${vsSnappy > 1 ? 'met   ' : 'MISSED'} ${batch.name} ${op}: faster than snappy raw (${vsSnappy.toFixed(2)}x)`);
-        lines.push(`${vsZlib >= 3 ? 'met   ' : 'MISSED'} ${batch.name} ${op}: at least 3x node:zlib (${vsZlib.toFixed(2)}x)`);
+        lines.push(
+          `${vsSnappy > 1 ? 'met   ' : 'MISSED'} ${batch.name} ${op}: faster than snappy raw (${vsSnappy.toFixed(2)}x)`,
+        );
+        lines.push(
+          `${vsZlib >= 3 ? 'met   ' : 'MISSED'} ${batch.name} ${op}: at least 3x node:zlib (${vsZlib.toFixed(2)}x)`,
+        );
       }
     }
   }
@@ -358,8 +369,14 @@ async function main(): Promise<void> {
   console.log(`# Node binding benchmark${args.smoke ? ' (smoke: one tiny round; times mean nothing)' : ''}\n`);
   console.log(`- ours: ${ours.label}; library ${thin.version()} (ABI ${String(thin.abiVersion())}) at ${library}`);
   console.log(`- node ${process.version}, ${String(cpus().length)} x ${cpus()[0]?.model ?? '?'}`);
-  console.log(`- load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(`- ${String(rounds)} rounds, blocks of ${String(blockMs)} ms; gc between blocks: ${typeof (globalThis as { gc?: unknown }).gc === 'function' ? 'yes' : 'no'}`);
+  console.log(
+    `- load average at start: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  console.log(
+    `- ${String(rounds)} rounds, blocks of ${String(blockMs)} ms; gc between blocks: ${typeof (globalThis as { gc?: unknown }).gc === 'function' ? 'yes' : 'no'}`,
+  );
 
   const encoded = await checkRoundTrips(competitors, batches);
   const syncOnly = ours.make({ asyncThreshold: NEVER });
@@ -370,18 +387,28 @@ async function main(): Promise<void> {
   );
   const sameBytes = await crossCheck(encoded);
   console.log('- round trips: every codec decodes its own output back to the input, on every batch');
-  console.log('- cross-checks: ours snappy reads snappy raw and snappy framed, snappy framed reads ours; ours zlib and node:zlib read each other');
+  console.log(
+    '- cross-checks: ours snappy reads snappy raw and snappy framed, snappy framed reads ours; ours zlib and node:zlib read each other',
+  );
   console.log(`- ours snappy against snappy framed, byte for byte: ${sameBytes.join('; ')}`);
 
   const results = await comparison(encoded);
   for (const column of ['ours snappy', 'ours snappy, sync', 'prototype: hand-framed']) {
     console.log(`\n## Targets (issue 22): ${column}\n`);
-    console.log(verdicts(results, column).map((l) => `    ${l}`).join('\n'));
+    console.log(
+      verdicts(results, column)
+        .map((l) => `    ${l}`)
+        .join('\n'),
+    );
   }
   await breakdown(syncOnly);
   await syncVersusAsync();
   await crossing();
-  console.log(`\n- load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `\n- load average at end: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
 }
 
 main().catch((e: unknown) => {

@@ -97,13 +97,7 @@ export class ThinCodec implements OurCodec {
   #call(encode: boolean, input: Uint8Array): Buffer {
     const out = newBuffer();
     const err = newBuffer();
-    const status = (encode ? this.#lib.codecEncode : this.#lib.codecDecode)(
-      this.#codec,
-      input,
-      input.length,
-      out,
-      err,
-    );
+    const status = (encode ? this.#lib.codecEncode : this.#lib.codecDecode)(this.#codec, input, input.length, out, err);
     return this.#result(status, out, err);
   }
 
