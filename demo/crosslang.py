@@ -1,8 +1,9 @@
 """One workflow, every language, on a real Temporal server (run by scripts/demo.sh).
 
 A Python client starts CrossLanguageWorkflow, hosted by a Go worker; the workflow calls the
-DescribeOrder activity, hosted by a Java worker. Every one of them encodes payloads with this
-project's codec (snappy, then AES-256-GCM under one key). Then .NET and C decode the stored
+DescribeOrder activity, hosted by a Java worker, then the QuoteShipping activity, hosted by a
+TypeScript worker. Every one of them encodes payloads with this project's codec (snappy, then
+AES-256-GCM under one key). Then .NET and C decode the stored
 result fetched from the server's history, the Temporal CLI shows it through the codec server,
 and every binding decodes every other binding's payloads.
 
@@ -40,12 +41,15 @@ BUILD = REPO / "target" / "demo"  # scripts/demo.sh puts the built programs here
 VENV_BIN = REPO / ".venv" / "bin"
 DOTNET = REPO / "bindings" / "dotnet" / "out" / "examples"  # bindings/dotnet/test.sh --build-only
 JAVA_JAR = REPO / "examples" / "java" / "target" / "tpc-examples.jar"  # examples/java/run.sh build
+NODE = REPO / "examples" / "node" / "dist"  # npm run build in examples/node
+SHIPPING_QUEUE = "tpc-node"
 KEY_ID = "demo-key"
 ORDER = {"customer": "Ada Lovelace", "items": ["analytical engine", "punch cards"]}
 EXPECTED_RESULT = {
     "summary": "Order for Ada Lovelace: analytical engine, punch cards (described by java)",
     "itemCount": 2,
     "workflowLanguage": "go",
+    "shipping": "2 items to Ada Lovelace in 2 days (quoted by typescript)",
 }
 # The payload tool of each binding: `<tool> encode|decode FILE|-`, same environment and exit
 # codes everywhere (see the README's "payload tools"). Exit 3 means a codec error.
@@ -55,6 +59,7 @@ TOOLS = {
     "Java": ["java", "-cp", str(JAVA_JAR), "io.github.temporalpayloadcodec.examples.PayloadTool"],
     ".NET": ["mono", str(DOTNET / "PayloadTool.exe")],
     "Python": [str(VENV_BIN / "python"), str(REPO / "examples" / "python" / "payload_tool.py")],
+    "Node": ["node", str(NODE / "payload_tool.js")],
 }
 # How each language reports TPC_ERR_UNKNOWN_KEY (6) and TPC_ERR_DECRYPT_FAILED (7): the error
 # type its tool names on stderr, next to "(6)" or "(7)".
@@ -64,6 +69,7 @@ ERROR_TYPES = {
     "Java": {6: "TpcException", 7: "TpcException"},
     ".NET": {6: "TpcException", 7: "TpcException"},
     "Python": {6: "UnknownKeyError", 7: "DecryptFailedError"},
+    "Node": {6: "UnknownKeyError", 7: "DecryptFailedError"},
 }
 
 
@@ -212,12 +218,14 @@ class Demo:
         return health.returncode == 0 and b"SERVING" in health.stdout
 
     def start_workers(self) -> None:
-        go = self.start("go-worker", [str(BUILD / "go" / "worker")])
+        go = self.start("go-worker", [str(BUILD / "go" / "worker")], env=self.env(TPC_SHIPPING_QUEUE=SHIPPING_QUEUE))
         java = self.start(
             "java-worker", ["java", "-cp", str(JAVA_JAR), "io.github.temporalpayloadcodec.examples.Worker"]
         )
+        node = self.start("node-worker", ["node", str(NODE / "worker.js")])
         # A worker is ready once it polls its task queue: the server then lists a poller.
-        for proc, queue, kind in [(go, "tpc-go", "workflow"), (java, "tpc-java", "activity")]:
+        queues = [(go, "tpc-go", "workflow"), (java, "tpc-java", "activity"), (node, SHIPPING_QUEUE, "activity")]
+        for proc, queue, kind in queues:
             self.wait_for(f"the {proc.name} to poll {queue}", lambda q=queue, k=kind: self.has_poller(q, k), 60, proc)
 
     def has_poller(self, queue: str, kind: str) -> bool:
@@ -259,8 +267,10 @@ def free_port() -> int:
 
 
 def stored_payloads(history: dict) -> list[tuple[str, str, dict]]:
-    """(event type, field path, payload JSON) for every payload in a raw history."""
+    """(event, field path, payload JSON) for every payload in a raw history; an activity's
+    events are named with its type, as in "ActivityTaskCompleted (QuoteShipping)"."""
     found = []
+    activity_of = {}  # the ActivityTaskScheduled event id -> the activity type
 
     def walk(node, event: str, path: str) -> None:
         if isinstance(node, dict):
@@ -281,6 +291,13 @@ def stored_payloads(history: dict) -> list[tuple[str, str, dict]]:
 
     for event in history.get("events", []):
         kind = event.get("eventType", "?").removeprefix("EVENT_TYPE_").title().replace("_", "")
+        scheduled = event.get("activityTaskScheduledEventAttributes")
+        if scheduled:
+            activity_of[event.get("eventId")] = scheduled.get("activityType", {}).get("name", "?")
+            kind += f" ({activity_of[event.get('eventId')]})"
+        completed = event.get("activityTaskCompletedEventAttributes")
+        if completed:
+            kind += f" ({activity_of.get(completed.get('scheduledEventId'), '?')})"
         for key, value in event.items():
             if key.endswith("Attributes"):
                 walk(value, kind, "")
@@ -328,6 +345,8 @@ def main() -> int:
         BUILD / "go" / "payloadtool",
         BUILD / "tpc-codec-server",
         JAVA_JAR,
+        NODE / "worker.js",
+        NODE / "payload_tool.js",
         DOTNET / "PayloadTool.exe",
         DOTNET / "DecodePayloads.exe",
     ]
@@ -363,7 +382,10 @@ def run_demo(demo: Demo) -> None:
     print("Starting a Temporal dev server and the codec server on loopback ...")
     demo.start_servers()
     print(f"  Temporal at {demo.address}; codec server at http://127.0.0.1:{demo.codec_port}")
-    print("Starting the Go worker (workflow, queue tpc-go) and the Java worker (activity, queue tpc-java) ...")
+    print(
+        "Starting the Go worker (workflow, queue tpc-go), the Java worker (DescribeOrder, queue tpc-java)"
+        f" and the TypeScript worker (QuoteShipping, queue {SHIPPING_QUEUE}) ..."
+    )
     demo.start_workers()
 
     print("Python client: starting CrossLanguageWorkflow with", json.dumps(ORDER))
@@ -379,8 +401,10 @@ def run_demo(demo: Demo) -> None:
         [],
         {
             "WorkflowExecutionStarted": "Python (client)",
-            "ActivityTaskScheduled": "Go (workflow)",
-            "ActivityTaskCompleted": "Java (activity)",
+            "ActivityTaskScheduled (DescribeOrder)": "Go (workflow)",
+            "ActivityTaskCompleted (DescribeOrder)": "Java (activity)",
+            "ActivityTaskScheduled (QuoteShipping)": "Go (workflow)",
+            "ActivityTaskCompleted (QuoteShipping)": "TypeScript (activity)",
             "WorkflowExecutionCompleted": "Go (workflow)",
         },
     )
@@ -389,9 +413,11 @@ def run_demo(demo: Demo) -> None:
         rows.append([event, path, writer.get(event, "?"), encoding_of(payload), str(size)])
     print(table(rows, ["event", "field", "encoded by", "stored encoding", "bytes"]))
     demo.expect(
-        len(stored) >= 4,
-        f"at least 4 payloads in history (input, activity input, activity result, result), found {len(stored)}",
+        len(stored) >= 6,
+        f"at least 6 payloads in history (input, each activity's input and result, result), found {len(stored)}",
     )
+    unknown = [r[0] for r in rows if r[2] == "?"]
+    demo.expect(not unknown, f"every stored payload comes from a known writer; not: {unknown}")
     plain = [r for r in rows if r[3] != "binary/encrypted"]
     demo.expect(not plain, f"every stored payload is binary/encrypted; not: {plain}")
     leaked = [e for e, _, p in stored if b"Lovelace" in base64.b64decode(p.get("data", ""))]

@@ -5,7 +5,7 @@
 #                       end-to-end test scripts/test.sh runs
 # Installs what it needs (scripts/setup.sh, Mono, Maven dependencies) on a fresh machine.
 # The flow itself is demo/crosslang.py: it starts a Temporal dev server and the codec server
-# on free loopback ports, a Go worker, a Java worker and a Python client, then decodes the
+# on free loopback ports, a Go worker, a Java worker, a TypeScript worker and a Python client, then decodes the
 # stored payloads from .NET, C, every binding and the Temporal CLI, and stops everything.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -49,6 +49,16 @@ log "build: the Python binding, installed into .venv"
 # The binding with the library built above (without TPC_LIBRARY_PATH it would build its own).
 quiet "the Python binding" env TPC_LIBRARY_PATH="$repo/target/release" \
   .venv/bin/pip install -q --disable-pip-version-check ./bindings/python
+
+log "build: the Node binding and the TypeScript examples (npm ci only when a lock file changed)"
+npm_ci() { # npm ci in $1, skipped when node_modules was installed from the same lock file
+  local dir=$1
+  cmp -s "$dir/package-lock.json" "$dir/node_modules/.tpc-installed-lock" 2>/dev/null && return 0
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) &&
+    cp "$dir/package-lock.json" "$dir/node_modules/.tpc-installed-lock"
+}
+quiet "the Node binding" bash -c "$(declare -f npm_ci); npm_ci bindings/node && cd bindings/node && npm run -s build"
+quiet "the TypeScript examples" bash -c "$(declare -f npm_ci); npm_ci examples/node && cd examples/node && npm run -s build"
 
 log "run"
 exec .venv/bin/python demo/crosslang.py "$@"
