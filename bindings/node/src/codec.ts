@@ -159,8 +159,14 @@ function bytesInput(what: string, value: unknown): Uint8Array {
   throw new TypeError(`${what} must be a Uint8Array (a serialized Payloads), got ${typeof value}`);
 }
 
+/** A key id in messages: quoted text, or hex for bytes. */
 function describeKeyId(id: KeyId): string {
   return typeof id === 'string' ? JSON.stringify(id) : `0x${Buffer.from(id).toString('hex')}`;
+}
+
+/** A key id in inspect() and toJSON(): the text itself, or hex for bytes. */
+function showKeyId(id: KeyId): string {
+  return typeof id === 'string' ? id : `0x${Buffer.from(id).toString('hex')}`;
 }
 
 // A codec that is never closed is released when it is garbage-collected.
@@ -203,8 +209,8 @@ export class Codec implements PayloadCodec {
     const algorithm: number = options.compression === undefined ? Compression.Snappy : compression(options.compression);
     this.#summary = {
       compression: [...COMPRESSION_NAMES].find(([, v]) => v === algorithm)?.[0] ?? String(algorithm),
-      keyIds: keys.map(([id]) => describeKeyId(id)),
-      encryptionKeyId: options.encryptionKeyId === undefined ? null : describeKeyId(options.encryptionKeyId),
+      keyIds: keys.map(([id]) => showKeyId(id)),
+      encryptionKeyId: options.encryptionKeyId === undefined ? null : showKeyId(options.encryptionKeyId),
     };
   }
 
