@@ -178,6 +178,8 @@ pub struct Metrics {
     auth_failures: Family<AuthLabels, Counter>,
     limited: Family<ReasonLabels, Counter>,
     open_connections: Gauge,
+    /// The namespace label of routes that have none.
+    no_namespace: Arc<str>,
     /// Handles by namespace label, kept across reloads (bounded by the names ever configured).
     namespaces: Mutex<HashMap<Arc<str>, Arc<NamespaceMetrics>>>,
 }
@@ -267,6 +269,7 @@ impl Metrics {
             auth_failures,
             limited,
             open_connections,
+            no_namespace: Arc::from(""),
             namespaces: Mutex::new(HashMap::new()),
         }
     }
@@ -333,7 +336,7 @@ impl Metrics {
             ns.latency[r].observe(secs);
             return;
         }
-        let namespace: Arc<str> = ns.map_or_else(|| Arc::from(""), |n| Arc::clone(&n.label));
+        let namespace = Arc::clone(ns.map_or(&self.no_namespace, |n| &n.label));
         self.count_request(route, Arc::clone(&namespace), status);
         self.latency
             .get_or_create(&RouteLabels {

@@ -10,7 +10,7 @@ use crate::auth::{AuthError, Role};
 use crate::config::{Config, Namespace, ANY_NAMESPACE};
 use crate::cors::{self, X_NAMESPACE};
 use crate::health;
-use crate::limits::{ClientKey, ClientLimiter, Permit};
+use crate::limits::{ClientKey, ClientLimiter, Permit, Refusal};
 use crate::metrics::{self, Metrics, NamespaceMetrics, Route, OTHER_NAMESPACE};
 use crate::payloads;
 use crate::tls::ClientCert;
@@ -333,10 +333,10 @@ fn admit(state: &AppState, client: ClientKey) -> Result<Permit, Failure> {
         .map_err(|refusal| {
             state.shared.metrics.limited(refusal.reason());
             let secs = refusal.retry_after_secs();
-            let why = match refusal.reason() {
-                "rate" => "request rate",
-                "concurrency" => "requests in progress",
-                _ => "clients tracked by the server",
+            let why = match refusal {
+                Refusal::Rate { .. } => "request rate",
+                Refusal::Concurrency => "requests in progress",
+                Refusal::TooManyClients => "clients tracked by the server",
             };
             Failure {
                 retry_after: Some(secs),
