@@ -24,8 +24,8 @@ const { values: args } = parseArgs({
     library: { type: 'string' },
     package: { type: 'string' },
     thin: { type: 'boolean', default: false },
-    rounds: { type: 'string', default: '9' },
-    'block-ms': { type: 'string', default: '40' },
+    rounds: { type: 'string', default: '15' },
+    'block-ms': { type: 'string', default: '20' },
     smoke: { type: 'boolean', default: false },
   },
 });
