@@ -21,6 +21,7 @@ STEPS=(
   "java-binding|bindings/java/test.sh"
   "dotnet-binding|bindings/dotnet/test.sh"
   "python-binding|bindings/python/test.sh"
+  "node-binding|bindings/node/test.sh"
   "codec-server|codec-server/test.sh"
   "fuzz|scripts/fuzz.sh 30"
   "dist|scripts/dist.sh"
