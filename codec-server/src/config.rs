@@ -655,6 +655,18 @@ mod tests {
                 "[namespaces.n]\nmax_total_decoded_size = 0",
                 "max total decoded size must be at least 1 byte",
             ),
+            (
+                "[server.tls]\ncert_file = \"c.pem\"\nkey_file = \"k.pem\"\n[namespaces.n]",
+                "server.tls.cert_file: cannot read file /nonexistent/c.pem",
+            ),
+            (
+                "[server.tls]\ncert_file = \"c.pem\"\n[namespaces.n]",
+                "missing field `key_file`",
+            ),
+            (
+                "[namespaces.n]\nclient_ca_file = \"ca.pem\"",
+                "namespace \"n\" client_ca_file: cannot read file /nonexistent/ca.pem",
+            ),
         ];
         let env = [("SHORT", short), ("NOTHEX", "zz-secret-zz")];
         for (text, needle) in cases {

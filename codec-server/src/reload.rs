@@ -210,25 +210,30 @@ fn describe_namespace(o: &Namespace, n: &Namespace, out: &mut Vec<String>) {
 }
 
 /// Reloads on every SIGHUP until the process ends. A refused reload is logged and the server
-/// carries on with the configuration it has.
-pub async fn on_sighup(
+/// carries on with the configuration it has. The handler is installed by this call, before
+/// the returned future first runs: a SIGHUP right after startup must not kill the process
+/// (the default action) while the spawned task waits for its first turn.
+pub fn on_sighup(
     live: Arc<Live>,
     path: PathBuf,
     env: Arc<dyn Env + Send + Sync>,
     listen: Option<SocketAddr>,
-) {
+) -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
-    let mut hup = match signal(SignalKind::hangup()) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(target: "server", error = %e, "cannot handle SIGHUP; reload is off");
-            return;
-        }
-    };
-    while hup.recv().await.is_some() {
-        tracing::info!(target: "server", file = %path.display(), "SIGHUP: reloading the config");
-        if let Err(e) = reload(&live, &path, &*env, listen).await {
-            tracing::error!(target: "server", error = %e, "config reload refused; the previous config stays in force");
+    let hup = signal(SignalKind::hangup());
+    async move {
+        let mut hup = match hup {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(target: "server", error = %e, "cannot handle SIGHUP; reload is off");
+                return;
+            }
+        };
+        while hup.recv().await.is_some() {
+            tracing::info!(target: "server", file = %path.display(), "SIGHUP: reloading the config");
+            if let Err(e) = reload(&live, &path, &*env, listen).await {
+                tracing::error!(target: "server", error = %e, "config reload refused; the previous config stays in force");
+            }
         }
     }
 }
