@@ -16,6 +16,11 @@ export interface Case {
 export interface Result {
   /** Median wall time per call, ns. */
   ns: number;
+  /**
+   * Median CPU time per call, ns: user and system, all threads of the process (so a worker
+   * thread's work counts). Unlike wall time, waiting for a CPU on a busy machine adds nothing.
+   */
+  cpuNs: number;
   /** Median time per call the event loop was busy (not waiting for I/O or a worker), ns. */
   busyNs: number;
 }
@@ -25,16 +30,22 @@ const gc = (globalThis as { gc?: () => void }).gc;
 async function block(c: Case, iterations: number): Promise<Result> {
   gc?.();
   const elu = performance.eventLoopUtilization();
+  const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   for (let i = 0; i < iterations; i++) {
     const r = c.run();
     if (r instanceof Promise) await r;
   }
   const ns = Number(process.hrtime.bigint() - start);
+  const cpuUsed = process.cpuUsage(cpu);
   const busy = performance.eventLoopUtilization(elu);
   const calls = iterations * (c.calls ?? 1);
   // A loop of synchronous calls never yields, so the event loop counts none of it as idle.
-  return { ns: ns / calls, busyNs: Math.min(ns, busy.active * 1e6) / calls };
+  return {
+    ns: ns / calls,
+    cpuNs: ((cpuUsed.user + cpuUsed.system) * 1e3) / calls,
+    busyNs: Math.min(ns, busy.active * 1e6) / calls,
+  };
 }
 
 function median(values: number[]): number {
@@ -79,6 +90,7 @@ export async function measure(cases: Case[], rounds: number, blockMs: number): P
   for (const [c, results] of samples) {
     out.set(key(c.row, c.column), {
       ns: median(results.map((r) => r.ns)),
+      cpuNs: median(results.map((r) => r.cpuNs)),
       busyNs: median(results.map((r) => r.busyNs)),
     });
   }
