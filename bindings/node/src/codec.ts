@@ -65,16 +65,24 @@ export interface CodecOptions {
   zlibLevel?: number;
   /**
    * `encode`/`decode` run batches whose serialized size is at least this many bytes on a
-   * worker thread, smaller ones synchronously (default `DEFAULT_ASYNC_THRESHOLD`).
+   * worker thread, smaller ones synchronously (default `DEFAULT_ASYNC_THRESHOLD`, and
+   * `DEFAULT_ZLIB_ASYNC_THRESHOLD` with zlib compression).
    */
   asyncThreshold?: number;
 }
 
 /**
- * Batches from this size up leave the event loop (see the README, "Async threshold", for the
- * measurement): below it, a worker-thread hop costs more than the call itself.
+ * Batches from this size up leave the event loop (README, "Async threshold", has the
+ * measurement, tools/async-threshold.ts): below it, a worker-thread call costs the event loop
+ * more time than the call itself.
  */
 export const DEFAULT_ASYNC_THRESHOLD = 64 * 1024;
+
+/**
+ * The default for zlib codecs: every batch goes to a worker thread, because a zlib encode
+ * costs the library hundreds of microseconds whatever the size, more than the hop.
+ */
+export const DEFAULT_ZLIB_ASYNC_THRESHOLD = 0;
 
 const OPTION_NAMES: ReadonlySet<string> = new Set([
   'compression',
@@ -190,7 +198,12 @@ export class Codec implements PayloadCodec {
   #inFlight = 0;
   readonly #asyncThreshold: number;
   // What inspect() and toJSON() show: no key bytes are kept on the JS side at all.
-  readonly #summary: { compression: string; keyIds: string[]; encryptionKeyId: string | null };
+  readonly #summary: {
+    compression: string;
+    keyIds: string[];
+    encryptionKeyId: string | null;
+    asyncThreshold: number;
+  };
 
   constructor(options: CodecOptions = {}) {
     for (const name of Object.keys(options)) {
@@ -198,19 +211,22 @@ export class Codec implements PayloadCodec {
         throw new TypeError(`unknown codec option ${JSON.stringify(name)}; known: ${[...OPTION_NAMES].join(', ')}`);
       }
     }
-    this.#asyncThreshold =
-      options.asyncThreshold === undefined
-        ? DEFAULT_ASYNC_THRESHOLD
-        : Number(unsigned('asyncThreshold', options.asyncThreshold, 64));
     const keys: [KeyId, Uint8Array][] =
       options.keys instanceof Map ? [...options.keys] : Object.entries(options.keys ?? {});
+    const algorithm: number = options.compression === undefined ? Compression.Snappy : compression(options.compression);
+    const defaultThreshold =
+      algorithm === Number(Compression.Zlib) ? DEFAULT_ZLIB_ASYNC_THRESHOLD : DEFAULT_ASYNC_THRESHOLD;
+    this.#asyncThreshold =
+      options.asyncThreshold === undefined
+        ? defaultThreshold
+        : Number(unsigned('asyncThreshold', options.asyncThreshold, 64));
     this.#handle = build(options, keys);
     finalizers.register(this, this.#handle, this);
-    const algorithm: number = options.compression === undefined ? Compression.Snappy : compression(options.compression);
     this.#summary = {
       compression: [...COMPRESSION_NAMES].find(([, v]) => v === algorithm)?.[0] ?? String(algorithm),
       keyIds: keys.map(([id]) => showKeyId(id)),
       encryptionKeyId: options.encryptionKeyId === undefined ? null : showKeyId(options.encryptionKeyId),
+      asyncThreshold: this.#asyncThreshold,
     };
   }
 

@@ -2,7 +2,7 @@
 
 import { ABI_VERSION, native } from './native';
 
-export { Codec, Compression, DEFAULT_ASYNC_THRESHOLD } from './codec';
+export { Codec, Compression, DEFAULT_ASYNC_THRESHOLD, DEFAULT_ZLIB_ASYNC_THRESHOLD } from './codec';
 export type { CodecOptions, CompressionName, KeyId } from './codec';
 export {
   BufferTooSmallError,

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import type { Payload } from '@temporalio/common';
-import { Codec, CodecClosedError } from 'temporal-payload-codec';
+import { Codec, CodecClosedError, DEFAULT_ASYNC_THRESHOLD, DEFAULT_ZLIB_ASYNC_THRESHOLD } from 'temporal-payload-codec';
 import { KEY, hex, jsonPayload, serialize } from './helpers';
 
 function distinct(i: number, size = 2000): Payload[] {
@@ -85,4 +85,37 @@ test('codecs that are never closed are released by garbage collection without ha
   const codec = new Codec();
   assert.equal(hex(codec.decodeBytes(codec.encodeBytes(input))), hex(input));
   codec.close();
+});
+
+/**
+ * Whether `call` settled within the microtasks of the current task: synchronous work does,
+ * a worker thread's result needs a later turn of the event loop.
+ */
+async function settledInline(call: () => Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  const done = call().then(() => (settled = true));
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+  const inline = settled;
+  await done;
+  return inline;
+}
+
+test('small batches stay on the event loop, batches from the threshold up go to a worker thread', async () => {
+  const codec = new Codec();
+  assert.equal((codec.toJSON() as { asyncThreshold: number }).asyncThreshold, DEFAULT_ASYNC_THRESHOLD);
+  const small = [jsonPayload('x'.repeat(1000))];
+  const big = [{ data: new Uint8Array(randomBytes(DEFAULT_ASYNC_THRESHOLD)) }];
+  assert.equal(await settledInline(() => codec.encode(small)), true, 'a small batch went to a worker thread');
+  assert.equal(await settledInline(() => codec.encode(big)), false, 'a big batch ran on the event loop');
+  const encoded = await codec.encode(big);
+  assert.equal(await settledInline(() => codec.decode(encoded)), false, 'a big decode ran on the event loop');
+  codec.close();
+  // zlib's encode costs more than a hop whatever the size: every batch leaves the event loop.
+  const zlib = new Codec({ compression: 'zlib' });
+  assert.equal((zlib.toJSON() as { asyncThreshold: number }).asyncThreshold, DEFAULT_ZLIB_ASYNC_THRESHOLD);
+  assert.equal(await settledInline(() => zlib.encode(small)), false, 'a zlib batch ran on the event loop');
+  zlib.close();
+  const always = new Codec({ asyncThreshold: 0 });
+  assert.equal(await settledInline(() => always.encode(small)), false);
+  always.close();
 });
