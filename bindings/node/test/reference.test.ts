@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { Codec } from 'temporal-payload-codec';
 import { PayloadMessage, REPO, b64, hex, parse, python, serialize, unb64 } from './helpers';
@@ -98,5 +98,31 @@ test('the PayloadCodec API keeps fields protobufjs does not know, and external p
   assert.equal(hex(back), hex(input));
   const withExternal = serialize([{ data: Buffer.from('x'), externalPayloads: [external(99)] }]);
   assert.equal(hex(serialize(await codec.decode(await codec.encode(parse(withExternal))))), hex(withExternal));
+  codec.close();
+});
+
+test('encode() serializes payloads exactly as protobufjs does, on every shape', async () => {
+  // encode() frames the batch itself (large data copied by hand); the result must be what
+  // encodeBytes gives for protobufjs's serialization of the same payloads.
+  const codec = new Codec();
+  const withUnknown = (p: Payload): Payload => {
+    const bytes = PayloadMessage.encode(p).finish();
+    return parse(Uint8Array.from([0x0a, ...varint(bytes.length + 3), ...bytes, ...varint(777 << 3), 5]))[0];
+  };
+  const shapes: Payload[] = [];
+  for (const size of [0, 1, 1023, 1024, 1025, 70_000]) {
+    const data = new Uint8Array(randomBytes(size));
+    const metadata = { encoding: Buffer.from('binary/plain'), other: Buffer.from('x') };
+    shapes.push({ data }, { metadata, data }, { metadata: {}, data });
+    shapes.push({ metadata, data, externalPayloads: [external(size), external(1)] });
+    shapes.push(withUnknown({ metadata, data }), withUnknown({ data, externalPayloads: [external(3)] }));
+    // A view into a larger buffer, as protobufjs's own parsing gives.
+    shapes.push({ metadata, data: Buffer.concat([Buffer.alloc(7), data, Buffer.alloc(5)]).subarray(7, 7 + size) });
+  }
+  shapes.push({}, { metadata: { e: new Uint8Array(0) } });
+  for (const [i, p] of shapes.entries()) {
+    assert.equal(hex(serialize(await codec.encode([p]))), hex(codec.encodeBytes(serialize([p]))), `shape ${i}`);
+  }
+  assert.equal(hex(serialize(await codec.encode(shapes))), hex(codec.encodeBytes(serialize(shapes))), 'all at once');
   codec.close();
 });
