@@ -4,9 +4,10 @@
 # 1. unit and HTTP tests (cargo test), --check-config accepting and refusing configs;
 # 2. a Temporal dev server, the Go example worker and starter encoding every payload with
 #    snappy + AES-256-GCM through the project's codec, and two codec servers: one with bearer
-#    auth for the CLI, one with CORS for the Web UI (the browser sends no token);
+#    auth for the CLI, one with CORS and https for the Web UI (the browser sends no token);
 # 3. `temporal workflow show --codec-endpoint --codec-auth -o json` shows the decoded values,
-#    and shows no plaintext without the codec or with a wrong token;
+#    and shows no plaintext without the codec or with a wrong token; over https with the
+#    test CA in SSL_CERT_FILE too, and not with another CA;
 # 4. headless Chromium (Debian's, driven by playwright-core) opens the workflow in the Web UI
 #    and finds the decoded input; the screenshot stays in codec-server/artifacts/;
 # 5. SIGTERM stops the codec server cleanly.
@@ -15,7 +16,10 @@
 # (a new client is still answered within 1 s); one holding the key of Temporal's Go encryption
 # sample under the empty key id decodes that sample's bytes (tests/vectors/
 # go-sample-encryption.json, sent as the Web UI sends them) to exactly the plain payloads.
-# Then test-production.sh: metrics scraped by a real Prometheus, 429s, the Kubernetes example.
+# Then test-production.sh: metrics scraped by a real Prometheus, 429s, the Kubernetes example;
+# then reload and TLS: a key rotated with SIGHUP while keep-alive clients keep calling
+# (tests/key_rotation.py), and with a test PKI from openssl: mTLS per namespace (curl), a
+# certificate reloaded with SIGHUP, bad TLS files refused.
 # Every process started here is stopped on exit; logs are printed on failure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
