@@ -35,11 +35,13 @@ fi
 
 cd "$here"
 step "npm ci (package-lock.json)"
-# The same stamp scripts/demo.sh uses, so neither reinstalls what the other just installed.
-stamp=node_modules/.tpc-installed-lock
-if [ ! -d node_modules ] || ! cmp -s package-lock.json "$stamp"; then
+# npm ci wipes node_modules: only when package-lock.json changed since the last install. The
+# stamps: bench/run.sh's and scripts/demo.sh's names, so that none of the three reinstalls what
+# another just installed.
+stamps=(node_modules/.tpc-package-lock.json node_modules/.tpc-installed-lock)
+if ! { cmp -s package-lock.json "${stamps[0]}" || cmp -s package-lock.json "${stamps[1]}"; }; then
   npm ci --no-audit --no-fund --loglevel=error
-  cp package-lock.json "$stamp"
+  for stamp in "${stamps[@]}"; do cp package-lock.json "$stamp"; done
 fi
 
 step "tsc --strict (package into dist/, tests, tools and examples into build/)"
