@@ -55,3 +55,38 @@ print(f"p99 closed loop, 64 connections: {r['rust-closed']['p99_ms']:.2f} ms (sa
 print(f"5xx: {fives} (target 0): {verdict(fives == 0)}; network errors or unexpected statuses: {errors}")
 rss = [r[k]["rss_end_kib"] - r[k]["rss_start_kib"] for k in r if k.startswith("rust")]
 print(f"tpc-codec-server RSS drift over a run: {max(rss, key=abs) / 1024:+.1f} MiB at most")
+
+# The cost of metrics and limits: this build against the baseline build, alternated.
+base = sorted((k for k in os.listdir(d) if k.startswith("base-overhead-closed-")))
+if base:
+    print()
+    print("| round | without metrics and limits, req/s | with them, req/s | ratio |")
+    print("|---|---:|---:|---:|")
+    with_, without = [], []
+    for k in sorted(base, key=lambda k: int(k.rsplit("-", 1)[1].split(".")[0])):
+        i = k.rsplit("-", 1)[1].split(".")[0]
+        b = json.load(open(os.path.join(d, k)))["rps"]
+        w = json.load(open(os.path.join(d, f"rust-overhead-closed-{i}.json")))["rps"]
+        without.append(b)
+        with_.append(w)
+        print(f"| {i} | {b:.0f} | {w:.0f} | {w / b:.3f} |")
+    median = lambda xs: sorted(xs)[len(xs) // 2]
+    ratio = median(with_) / median(without)
+    print(f"| median | {median(without):.0f} | {median(with_):.0f} | **{ratio:.3f}** |")
+    bo = json.load(open(os.path.join(d, "base-overhead-open.json")))
+    wo = json.load(open(os.path.join(d, "rust-overhead-open.json")))
+    print()
+    print(
+        "| build | load | req/s | p50 ms | p99 ms (all) | p99 ms (valid) | 5xx | network errors "
+        "| unexpected status | peak RSS MiB |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, x in (("without metrics and limits", bo), ("with metrics and limits", wo)):
+        print(
+            f"| {name} | open-loop @ {x['rate']}/s | {x['rps']:.0f} | {x['p50_ms']:.2f} | {x['p99_ms']:.2f} | "
+            f"{x['valid_p99_ms']:.2f} | {x['status_5xx']} | {x['net_errors']} | {x['unexpected']} | "
+            f"{x['peak_rss_kib'] / 1024:.0f} |"
+        )
+    print()
+    loss = 1 - ratio
+    print(f"throughput lost to metrics and limits (median of rounds): {loss:.1%} (target <= 5%): {verdict(loss <= 0.05)}")

@@ -178,6 +178,10 @@ func main() {
 			MaxIdleConnsPerHost: *conns,
 			MaxConnsPerHost:     *conns,
 			DisableCompression:  true,
+			// Under tpc-codec-server's idle timeout (idle_timeout_ms, 5 s by default), as a
+			// client of a server with one should be: a POST sent on a connection the server
+			// is closing for idleness fails (Go retries only requests it can replay).
+			IdleConnTimeout: 4 * time.Second,
 		},
 	}
 	var next atomic.Int64
