@@ -511,3 +511,26 @@ async fn readyz_needs_fresh_jwks_and_healthz_does_not() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[test]
+fn bad_settings_are_refused_naming_them() {
+    let cases = [
+        ("[server]\nidle_timeout_ms = 10000", "server.idle_timeout_ms (10000) must be at least 1 and less than server.header_read_timeout_ms (10000)"),
+        ("[server]\nidle_timeout_ms = 0", "server.idle_timeout_ms (0)"),
+        ("[server]\nmax_connections_per_address = 0", "server.max_connections_per_address must be at least 1"),
+        ("[limits]\nrequests_per_second = 5\nburst = 0", "limits.burst must be at least 1"),
+        ("[limits]\nmax_clients = 0", "limits.max_clients must be at least 1"),
+        ("[limits]\nrate = 5", "unknown field `rate`"),
+        ("[metrics]\nlisten = \"nowhere\"", "invalid socket address"),
+        (
+            "[namespaces.sso.auth.jwt]\njwks_file = \"jwks.json\"\nrefresh_secs = 600\nmax_age_secs = 600",
+            "max_age_secs (600) must be more than refresh_secs (600)",
+        ),
+    ];
+    let env = [("KEY", KEY_HEX), ("TOKEN_A", TOKEN_A), ("TOKEN_B", TOKEN_B)];
+    for (extra, needle) in cases {
+        let text = format!("[namespaces.default]\n{extra}");
+        let e = Config::from_toml(&text, &fixtures(), &env).unwrap_err().0;
+        assert!(e.contains(needle), "{extra:?}: {e}");
+    }
+}
