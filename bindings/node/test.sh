@@ -61,14 +61,14 @@ fi
 
 # First, so a binding that sized anything from a batch's claims fails here, within the budget.
 step "hostile batches under a 4 GiB address-space limit (ulimit -v)"
-(ulimit -v 4194304 && TPC_WANT_ADDRESS_SPACE_LIMIT=$((4194304 * 1024)) node --test build/test/hostile.test.js)
+(ulimit -v 4194304 && TPC_WANT_ADDRESS_SPACE_LIMIT=$((4194304 * 1024)) node --test --test-reporter=spec build/test/hostile.test.js)
 
 step "node --test (vectors, reference oracle, conformance, errors, concurrency, leaks, loading, a real server)"
 tests=()
 for t in build/test/*.test.js; do
   [ "$t" = build/test/hostile.test.js ] || tests+=("$t")
 done
-node --test --test-reporter=dot "${tests[@]}"
+node --test --test-reporter=spec "${tests[@]}"
 
 step "example smoke: roundtrip with the default codec, then zlib and a key"
 node build/examples/roundtrip.js | grep -q '^decoded: all values back$'
