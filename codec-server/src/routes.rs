@@ -90,12 +90,10 @@ struct AppState {
 }
 
 impl AppState {
-    /// The metrics of a resolved namespace: its own, or `_other` for the `"*"` entry.
+    /// The metrics of a resolved namespace: its own, or `_other` for the `"*"` entry (which
+    /// has none of its own).
     fn metrics_of(&self, ns: &Namespace) -> Arc<NamespaceMetrics> {
-        let found = (ns.name != ANY_NAMESPACE)
-            .then(|| self.namespaces.get(&ns.name))
-            .flatten();
-        Arc::clone(found.unwrap_or(&self.other))
+        Arc::clone(self.namespaces.get(&ns.name).unwrap_or(&self.other))
     }
 }
 
