@@ -22,7 +22,7 @@ library="$repo/target/release/libtemporal_payload_codec.so.2"
 # package's own test.sh keeps the same stamp.
 install() {
   if [ ! -d "$1/node_modules" ] || ! cmp -s "$1/package-lock.json" "$1/node_modules/.tpc-package-lock.json"; then
-    (cd "$1" && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.tpc-package-lock.json)
+    (cd "$1" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && cp package-lock.json node_modules/.tpc-package-lock.json)
   fi
 }
 install "$package"
