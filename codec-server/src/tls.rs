@@ -20,6 +20,10 @@ use std::sync::Arc;
 use tokio_rustls::TlsAcceptor;
 use zeroize::Zeroizing;
 
+// rustls 0.23.48 deprecates its ring provider (no post-quantum key exchange); ring stays, as
+// for reqwest here, because aws-lc-rs would add a C and cmake build. Classical X25519/P-256
+// key exchange is what the Web UI's and the CLI's TLS stacks negotiate with it.
+#[allow(deprecated)]
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     // Named explicitly: rustls would panic choosing a process default if another crate in
     // the build ever turned on a second provider.
