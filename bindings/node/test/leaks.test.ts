@@ -6,7 +6,9 @@
 //   2 KiB per call) would add over 70 MiB, one of the error messages (about 40 bytes, 48 with
 //   malloc's header) 4.5 MiB, one of the codecs (keys and tables) more than 600 KiB per 600.
 // - the resident set size, which V8 and malloc's arenas move by tens of MiB at their own
-//   pace: bound 32 MiB, enough to catch the output buffers.
+//   pace: bound 32 MiB, enough to catch the output buffers, or a heap that grows instead of
+//   reusing freed blocks (the zlib calls grew it by 300 KB each when results were read through
+//   koffi.view: 1.8 GiB over these rounds).
 
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -58,6 +60,7 @@ const mib = (n: number): string => `${(n / 2 ** 20).toFixed(2)} MiB`;
 
 async function workload(rounds: number): Promise<void> {
   const codec = new Codec({ keys: { k: KEY }, encryptionKeyId: 'k' });
+  const zlib = new Codec({ compression: 'zlib' });
   const input = serialize([jsonPayload({ text: 'lorem ipsum '.repeat(170) })]);
   const malformed = Uint8Array.from([1, 2, 3]);
   for (let r = 0; r < rounds; r++) {
@@ -82,9 +85,16 @@ async function workload(rounds: number): Promise<void> {
       ),
     );
     await codec.decode(await codec.encode(Array.from({ length: 20 }, (_, i) => jsonPayload(i))));
+    // zlib's compressor state (about 270 KB) is allocated and freed per payload: malloc must
+    // reuse it (a binding that left small native blocks between calls made it grow instead).
+    for (let i = 0; i < 200; i++) zlib.decodeBytes(zlib.encodeBytes(input));
+    await Promise.all(
+      Array.from({ length: 50 }, async () => zlib.decodeBytesAsync(await zlib.encodeBytesAsync(input))),
+    );
     for (let i = 0; i < 20; i++) new Codec({ keys: { k: KEY }, encryptionKeyId: 'k' }).close();
   }
   codec.close();
+  zlib.close();
 }
 
 test('memory stays flat over many calls on every path', async () => {
