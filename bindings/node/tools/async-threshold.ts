@@ -1,7 +1,7 @@
 // Measures what a worker-thread call costs next to a synchronous one, per batch size and
 // compression: the measurement behind the default async threshold (README, "Async threshold").
 //   bindings/node/test.sh build/test/vectors.test.js   (builds build/tools/ too), then
-//   node bindings/node/build/tools/async-threshold.js
+//   node bindings/node/build/tools/async-threshold.js [snappy|zlib|snappy+aes]
 // For each size, the best of 5 runs of:
 //   sync     µs the event loop is blocked by one synchronous encode (or decode);
 //   hop      µs of event-loop time per worker-thread call, 32 calls in flight: marshalling,
@@ -68,7 +68,8 @@ async function main(): Promise<void> {
     ['snappy+aes', { keys: { k: new Uint8Array(32) }, encryptionKeyId: 'k' }],
   ];
   console.log('codec        op      size      sync µs   hop µs  awaited µs');
-  for (const [name, options] of codecs) {
+  const only = process.argv[2]; // a codec name: measure only that one
+  for (const [name, options] of codecs.filter(([n]) => only === undefined || n === only)) {
     const codec = new Codec(options);
     for (const op of ['encode', 'decode'] as const) {
       for (const size of SIZES) {
