@@ -51,7 +51,10 @@ export function loadThin(path: string): ThinLibrary {
 
   const take = (buffer: TpcBuffer): Buffer => {
     const len = Number(buffer[1]);
-    const bytes = len === 0 ? Buffer.alloc(0) : Buffer.from(new Uint8Array(koffi.view(buffer[0], len)));
+    // koffi.decode copies; a koffi.view would leave an external ArrayBuffer's bookkeeping
+    // until GC, which the package found to keep malloc from reusing freed zlib state.
+    const copy = len === 0 ? new Uint8Array(0) : (koffi.decode(buffer[0], 'uint8_t', len) as Uint8Array);
+    const bytes = Buffer.from(copy.buffer, copy.byteOffset, copy.length);
     bufferFree(buffer);
     return bytes;
   };
