@@ -41,7 +41,7 @@ BUILD = REPO / "target" / "demo"  # scripts/demo.sh puts the built programs here
 VENV_BIN = REPO / ".venv" / "bin"
 DOTNET = REPO / "bindings" / "dotnet" / "out" / "examples"  # bindings/dotnet/test.sh --build-only
 JAVA_JAR = REPO / "examples" / "java" / "target" / "tpc-examples.jar"  # examples/java/run.sh build
-NODE = REPO / "examples" / "node" / "dist"  # npm run build in examples/node
+NODE = REPO / "bindings" / "node" / "build" / "examples"  # npm run build:tests in bindings/node
 SHIPPING_QUEUE = "tpc-node"
 KEY_ID = "demo-key"
 ORDER = {"customer": "Ada Lovelace", "items": ["analytical engine", "punch cards"]}
@@ -59,7 +59,7 @@ TOOLS = {
     "Java": ["java", "-cp", str(JAVA_JAR), "io.github.temporalpayloadcodec.examples.PayloadTool"],
     ".NET": ["mono", str(DOTNET / "PayloadTool.exe")],
     "Python": [str(VENV_BIN / "python"), str(REPO / "examples" / "python" / "payload_tool.py")],
-    "Node": ["node", str(NODE / "payload_tool.js")],
+    "Node": ["node", str(NODE / "payload-tool.js")],
 }
 # How each language reports TPC_ERR_UNKNOWN_KEY (6) and TPC_ERR_DECRYPT_FAILED (7): the error
 # type its tool names on stderr, next to "(6)" or "(7)".
@@ -222,7 +222,7 @@ class Demo:
         java = self.start(
             "java-worker", ["java", "-cp", str(JAVA_JAR), "io.github.temporalpayloadcodec.examples.Worker"]
         )
-        node = self.start("node-worker", ["node", str(NODE / "worker.js")])
+        node = self.start("node-worker", ["node", str(NODE / "demo-worker.js")])
         # A worker is ready once it polls its task queue: the server then lists a poller.
         queues = [(go, "tpc-go", "workflow"), (java, "tpc-java", "activity"), (node, SHIPPING_QUEUE, "activity")]
         for proc, queue, kind in queues:
@@ -345,8 +345,8 @@ def main() -> int:
         BUILD / "go" / "payloadtool",
         BUILD / "tpc-codec-server",
         JAVA_JAR,
-        NODE / "worker.js",
-        NODE / "payload_tool.js",
+        NODE / "demo-worker.js",
+        NODE / "payload-tool.js",
         DOTNET / "PayloadTool.exe",
         DOTNET / "DecodePayloads.exe",
     ]
