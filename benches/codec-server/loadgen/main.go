@@ -60,6 +60,26 @@ type result struct {
 	RSSEndKiB    int            `json:"rss_end_kib,omitempty"`
 	PeakRSSKiB   int            `json:"peak_rss_kib,omitempty"`
 	RSSSamplesKB []int          `json:"rss_samples_kib,omitempty"`
+	// CPU time (user + system) the server used per request over the measured part: what a
+	// request costs, much less sensitive than throughput to other load on the machine.
+	CPUUsPerRequest float64 `json:"cpu_us_per_request,omitempty"`
+}
+
+// cpuTicks reads a process's user + system CPU time from /proc/PID/stat, in clock ticks
+// (USER_HZ, 100 a second on Linux).
+func cpuTicks(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name, in parentheses, may hold spaces: count fields after its end.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.Atoi(f[11])
+	stime, _ := strconv.Atoi(f[12])
+	return utime + stime
 }
 
 // procKiB reads a "Name:   123 kB" line of /proc/PID/status.
@@ -209,7 +229,12 @@ func main() {
 		}()
 	}
 	samplerDone := make(chan struct{})
+	cpuStart := make(chan int, 1)
 	if *pid > 0 {
+		go func() {
+			time.Sleep(time.Until(measureFrom))
+			cpuStart <- cpuTicks(*pid)
+		}()
 		go func() {
 			for t := time.NewTicker(time.Second); ; {
 				select {
@@ -307,6 +332,10 @@ func main() {
 			res.RSSStartKiB, res.RSSEndKiB = res.RSSSamplesKB[0], res.RSSSamplesKB[n-1]
 		}
 		res.PeakRSSKiB = procKiB(*pid, "VmHWM")
+		if len(all) > 0 {
+			ticks := cpuTicks(*pid) - <-cpuStart
+			res.CPUUsPerRequest = float64(ticks) * 1e4 / float64(len(all))
+		}
 	}
 	out, _ := json.Marshal(res)
 	fmt.Println(string(out))
