@@ -79,17 +79,27 @@ pub struct Shared {
     pub clients: Arc<ClientLimiter>,
 }
 
-/// One router's state: its configuration, and the metrics handles of its namespaces,
-/// resolved once when the router is built.
+/// One router's state, cloned for each request and its middleware: one `Arc`.
 #[derive(Clone)]
-struct AppState {
+struct AppState(Arc<RouterState>);
+
+/// Its configuration, and the metrics handles of its namespaces, resolved once when the
+/// router is built.
+struct RouterState {
     config: Arc<Config>,
     shared: Shared,
-    namespaces: Arc<HashMap<String, Arc<NamespaceMetrics>>>,
+    namespaces: HashMap<String, Arc<NamespaceMetrics>>,
     other: Arc<NamespaceMetrics>,
 }
 
-impl AppState {
+impl std::ops::Deref for AppState {
+    type Target = RouterState;
+    fn deref(&self) -> &RouterState {
+        &self.0
+    }
+}
+
+impl RouterState {
     /// The metrics of a resolved namespace: its own, or `_other` for the `"*"` entry (which
     /// has none of its own).
     fn metrics_of(&self, ns: &Namespace) -> Arc<NamespaceMetrics> {
@@ -143,12 +153,12 @@ pub fn app_with(config: Arc<Config>, shared: &Shared) -> Router {
         .filter(|name| *name != ANY_NAMESPACE)
         .map(|name| (name.clone(), shared.metrics.namespace(name)))
         .collect();
-    let state = AppState {
+    let state = AppState(Arc::new(RouterState {
         config,
         shared: shared.clone(),
-        namespaces: Arc::new(namespaces),
+        namespaces,
         other: shared.metrics.namespace(OTHER_NAMESPACE),
-    };
+    }));
     type Peer = Option<Extension<PeerAddr>>;
     type Cert = Option<Extension<ClientCert>>;
     Router::new()
