@@ -2,106 +2,9 @@
 
 import { inspect } from 'node:util';
 import type { Payload, PayloadCodec } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
 import { CodecClosedError, InternalError, InvalidArgumentError } from './errors';
 import { check, native, newBuffer, take, type Native } from './native';
-
-const { Payload: PayloadMessage, Payloads } = temporal.api.common.v1;
-
-// protobufjs drops the fields its schema does not know unless the reader is told to keep them
-// (its default is a process-wide switch, which a library must not flip). The reader must come
-// from the protobufjs copy @temporalio/proto's messages decode with.
-type Reader = Parameters<typeof Payloads.decode>[0] & { discardUnknown: boolean };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const protobuf = require(require.resolve('protobufjs', { paths: [require.resolve('@temporalio/proto')] })) as {
-  Reader: { create(buffer: Uint8Array): Reader };
-};
-
-// Payloads whose data is at least this big are serialized with their data copied once, by
-// hand; protobufjs's writer costs about five times a plain copy for large byte fields
-// (110 µs against 22 µs for a 64 KiB payload), and as much as the library's snappy at 4 KiB.
-const COPY_DATA_FROM = 1024;
-const EMPTY = new Uint8Array(0);
-
-function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 0x80);
-    size++;
-  }
-  return size;
-}
-
-function writeVarint(out: Uint8Array, at: number, n: number): number {
-  while (n >= 0x80) {
-    out[at++] = (n % 0x80) | 0x80;
-    n = Math.floor(n / 0x80);
-  }
-  out[at++] = n;
-  return at;
-}
-
-/**
- * A serialized Payloads: the very bytes `Payloads.encode({ payloads }).finish()` gives (the
- * tests compare them with the reference codec's input). Each Payload is its fields in field
- * order: metadata (1), data (2), external payloads (3), then unknown fields. For large data,
- * protobufjs writes the fields around it and the data is copied straight into the result.
- */
-function serializePayloads(payloads: Payload[]): Uint8Array {
-  if (!payloads.some((p) => (p.data?.length ?? 0) >= COPY_DATA_FROM)) return Payloads.encode({ payloads }).finish();
-  // Per payload: [before data, data, after data], each possibly empty.
-  const pieces: [Uint8Array, Uint8Array, Uint8Array][] = [];
-  let total = 0;
-  for (const p of payloads) {
-    const data = p.data;
-    let piece: [Uint8Array, Uint8Array, Uint8Array];
-    if (data instanceof Uint8Array && data.length >= COPY_DATA_FROM && Object.hasOwn(p, 'data')) {
-      const unknowns = Object.hasOwn(p, '$unknowns') ? (p as { $unknowns?: Uint8Array[] }).$unknowns : undefined;
-      const after =
-        (p.externalPayloads?.length ?? 0) > 0 || unknowns !== undefined
-          ? PayloadMessage.encode({
-              externalPayloads: p.externalPayloads,
-              ...(unknowns && { $unknowns: unknowns }),
-            }).finish()
-          : EMPTY;
-      const before = PayloadMessage.encode({ metadata: p.metadata }).finish();
-      const header = new Uint8Array(1 + varintSize(data.length));
-      header[0] = 0x12; // field 2, length-delimited
-      writeVarint(header, 1, data.length);
-      piece = [concat(before, header), data, after];
-    } else {
-      piece = [PayloadMessage.encode(p).finish(), EMPTY, EMPTY];
-    }
-    const size = piece[0].length + piece[1].length + piece[2].length;
-    total += 1 + varintSize(size) + size;
-    pieces.push(piece);
-  }
-  const out = Buffer.allocUnsafe(total);
-  let at = 0;
-  for (const piece of pieces) {
-    out[at++] = 0x0a; // Payloads.payloads: field 1, length-delimited
-    at = writeVarint(out, at, piece[0].length + piece[1].length + piece[2].length);
-    for (const part of piece) {
-      out.set(part, at);
-      at += part.length;
-    }
-  }
-  return out;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
-/** Parses a serialized Payloads, keeping every field of every payload. */
-function parsePayloads(data: Uint8Array): Payload[] {
-  const reader = protobuf.Reader.create(data);
-  reader.discardUnknown = false;
-  return Payloads.decode(reader).payloads;
-}
+import { parsePayloads, serializePayloads } from './wire';
 
 /** The compression layer (`TPC_COMPRESSION_*`). */
 export enum Compression {
@@ -155,7 +58,7 @@ export interface CodecOptions {
  * measurement, tools/async-threshold.ts): below it, a worker-thread call costs the event loop
  * more time than the call itself.
  */
-export const DEFAULT_ASYNC_THRESHOLD = 64 * 1024;
+export const DEFAULT_ASYNC_THRESHOLD = 128 * 1024;
 
 /** The default for zlib codecs, whose encode costs more per byte than snappy's (same measurement). */
 export const DEFAULT_ZLIB_ASYNC_THRESHOLD = 8 * 1024;
@@ -387,7 +290,7 @@ export class Codec implements PayloadCodec {
     }
   }
 
-  #call(fn: Native['encode'], input: Uint8Array): Uint8Array {
+  #call(fn: Native['encode'], input: Uint8Array): Buffer {
     const handle = this.#live();
     const lib = native();
     // Synchronous calls never overlap, so they share two tpc_buffers (a typed array handed to
@@ -399,7 +302,7 @@ export class Codec implements PayloadCodec {
     return take(lib, out);
   }
 
-  async #callAsync(fn: Native['encode'], input: Uint8Array): Promise<Uint8Array> {
+  async #callAsync(fn: Native['encode'], input: Uint8Array): Promise<Buffer> {
     const handle = this.#live();
     const lib = native();
     this.#inFlight++;

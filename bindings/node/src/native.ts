@@ -130,10 +130,10 @@ export function newBuffer(): BigUint64Array {
  * grew by 300 KB per zlib encode, each call faulting fresh pages in: 190 µs instead of 14 µs
  * for 200 bytes); koffi.decode leaks about 18 bytes per call.
  */
-export function take(lib: Native, buffer: BigUint64Array): Uint8Array {
+export function take(lib: Native, buffer: BigUint64Array): Buffer {
   try {
     const len = Number(buffer[1]);
-    if (len === 0) return new Uint8Array(0);
+    if (len === 0) return Buffer.alloc(0);
     const copy = Buffer.allocUnsafe(len);
     lib.memcpy(copy, buffer[0], len);
     return copy;
