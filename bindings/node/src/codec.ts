@@ -158,6 +158,12 @@ function showKeyId(id: KeyId): string {
 
 const syncOut = newBuffer();
 const syncErr = newBuffer();
+const syncLen = new BigUint64Array(1);
+
+const BUFFER_TOO_SMALL = 8;
+// Results up to this size are decoded straight into JavaScript memory; larger ones (the
+// library's limits allow up to 256 MiB by default) go through tpc_codec_decode.
+const DECODE_INTO_MAX = 1 << 30;
 
 // A codec that is never closed is released when it is garbage-collected.
 const finalizers = new FinalizationRegistry<bigint>((handle) => {
@@ -179,6 +185,9 @@ export class Codec implements PayloadCodec {
   // Async calls holding the native codec: close() leaves freeing it to the last of them.
   #inFlight = 0;
   readonly #asyncThreshold: number;
+  // Synchronous decodes write straight into a JavaScript Buffer (tpc_codec_decode_into),
+  // except with zlib, whose size the library learns only by inflating (it would inflate twice).
+  readonly #decodeInto: boolean;
   // What inspect() and toJSON() show: no key bytes are kept on the JS side at all.
   readonly #summary: {
     compression: string;
@@ -202,6 +211,7 @@ export class Codec implements PayloadCodec {
       options.asyncThreshold === undefined
         ? defaultThreshold
         : Number(unsigned('asyncThreshold', options.asyncThreshold, 64));
+    this.#decodeInto = algorithm !== Number(Compression.Zlib);
     this.#handle = build(options, keys);
     finalizers.register(this, this.#handle, this);
     this.#summary = {
@@ -284,6 +294,7 @@ export class Codec implements PayloadCodec {
       const fn = native()[op];
       const input = serializePayloads(payloads);
       if (input.length >= this.#asyncThreshold) return this.#callAsync(fn, input).then(parsePayloads);
+      if (op === 'decode' && this.#decodeInto) return Promise.resolve(parsePayloads(this.#decodeIntoBuffer(input)));
       return Promise.resolve(parsePayloads(this.#call(fn, input)));
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new InternalError(String(e)));
@@ -300,6 +311,27 @@ export class Codec implements PayloadCodec {
     const err = syncErr;
     check(lib, fn(handle, input, input.length, out, err) as number, err);
     return take(lib, out);
+  }
+
+  // A synchronous decode into a Buffer of the size the library asks for: no library-owned
+  // result, no copy out of it (about 15% of a 256 KiB or 1 MiB decode, BENCHMARKS.md). The
+  // library reads the size from the headers, then may ask once more with the exact size.
+  #decodeIntoBuffer(input: Uint8Array): Buffer {
+    const handle = this.#live();
+    const lib = native();
+    let dst: Buffer | null = null;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const status = lib.decodeInto(handle, input, input.length, dst, dst?.length ?? 0, syncLen, syncErr) as number;
+      if (status === 0) return dst === null ? Buffer.alloc(0) : dst.subarray(0, Number(syncLen[0]));
+      if (status !== BUFFER_TOO_SMALL) check(lib, status, syncErr); // throws
+      lib.bufferFree(syncErr);
+      const need = Number(syncLen[0]);
+      if (need > DECODE_INTO_MAX) break;
+      // Zeroed, as the library's contract asks (initialized memory); large ones come from
+      // calloc, whose fresh pages are zero already.
+      dst = Buffer.alloc(need);
+    }
+    return this.#call(lib.decode, input);
   }
 
   async #callAsync(fn: Native['encode'], input: Uint8Array): Promise<Buffer> {

@@ -35,6 +35,7 @@ export interface Native {
   readonly build: Fn;
   readonly encode: Fn;
   readonly decode: Fn;
+  readonly decodeInto: Fn;
   readonly codecFree: Fn;
   readonly bufferFree: Fn;
   readonly statusStr: Fn;
@@ -99,6 +100,9 @@ function open(): Native {
     build: fn('uint32_t tpc_codec_build(void *b, void *out, void *err)'),
     encode: fn('uint32_t tpc_codec_encode(void *c, const uint8_t *in, size_t len, void *out, void *err)'),
     decode: fn('uint32_t tpc_codec_decode(void *c, const uint8_t *in, size_t len, void *out, void *err)'),
+    decodeInto: fn(
+      'uint32_t tpc_codec_decode_into(void *c, const uint8_t *in, size_t len, uint8_t *dst, size_t cap, void *out_len, void *err)',
+    ),
     codecFree: fn('void tpc_codec_free(void *c)'),
     bufferFree: fn('void tpc_buffer_free(void *b)'),
     statusStr: fn('const char *tpc_status_str(uint32_t status)'),
