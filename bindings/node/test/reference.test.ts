@@ -145,3 +145,26 @@ test('encode() serializes payloads exactly as protobufjs does, on every shape', 
   sameObjects(await codec.decode(shapes), parse(codec.decodeBytes(serialize(shapes))), 'decode of plain payloads');
   codec.close();
 });
+
+test('decode() of nested encodings: the result straight into JavaScript memory, sized twice', async () => {
+  // A synchronous decode asks the library for the size first; nested layers tell it too
+  // little from the headers, so a second, exact size query follows (tpc_codec_decode_into).
+  const snappy = new Codec();
+  const zlib = new Codec({ compression: 'zlib' });
+  const plain = [
+    { metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from(JSON.stringify({ n: 'x'.repeat(5000) })) },
+    { data: new Uint8Array(randomBytes(3000)) },
+  ];
+  const twice = await snappy.encode(await snappy.encode(plain));
+  const zlibInSnappy = await snappy.encode(await zlib.encode(plain));
+  for (const [name, encoded] of [
+    ['snappy in snappy', twice],
+    ['zlib in snappy', zlibInSnappy],
+  ] as const) {
+    const back = await snappy.decode(encoded);
+    assert.equal(hex(serialize(back)), hex(serialize(plain)), name);
+    assert.equal(hex(serialize(back)), hex(snappy.decodeBytes(serialize(encoded))), `${name}: as decodeBytes`);
+  }
+  snappy.close();
+  zlib.close();
+});
