@@ -160,6 +160,13 @@ const syncOut = newBuffer();
 const syncErr = newBuffer();
 const syncLen = new BigUint64Array(1);
 
+// Inputs of synchronous calls up to this size are framed into one reused buffer: the library
+// reads them only during the call, and a fresh buffer per call costs more than the framing
+// itself for large batches (allocating fresh memory, then collecting it).
+const SCRATCH_SIZE = 128 * 1024;
+let scratch: Buffer | undefined;
+let scratchFree = true;
+
 const BUFFER_TOO_SMALL = 8;
 // Results up to this size are decoded straight into JavaScript memory; larger ones (the
 // library's limits allow up to 256 MiB by default) go through tpc_codec_decode.
@@ -290,14 +297,27 @@ export class Codec implements PayloadCodec {
   // Not an async function: a synchronous batch settles without a second promise (about a
   // microsecond of a 200-byte encode's four). Every failure still becomes a rejection.
   #payloads(op: 'encode' | 'decode', payloads: Payload[]): Promise<Payload[]> {
+    const threshold = this.#asyncThreshold;
+    let borrowed = false;
     try {
       const fn = native()[op];
-      const input = serializePayloads(payloads);
-      if (input.length >= this.#asyncThreshold) return this.#callAsync(fn, input).then(parsePayloads);
-      if (op === 'decode' && this.#decodeInto) return Promise.resolve(parsePayloads(this.#decodeIntoBuffer(input)));
-      return Promise.resolve(parsePayloads(this.#call(fn, input)));
+      const input = serializePayloads(payloads, (size) => {
+        // Only for a synchronous call, and not while another holds it (a payload's getter
+        // could call the codec).
+        if (scratchFree && size < threshold && size <= SCRATCH_SIZE) {
+          scratchFree = false;
+          borrowed = true;
+          return (scratch ??= Buffer.allocUnsafeSlow(SCRATCH_SIZE)).subarray(0, size);
+        }
+        return Buffer.allocUnsafe(size);
+      });
+      if (input.length >= threshold) return this.#callAsync(fn, input).then(parsePayloads);
+      const output = op === 'decode' && this.#decodeInto ? this.#decodeIntoBuffer(input) : this.#call(fn, input);
+      return Promise.resolve(parsePayloads(output));
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new InternalError(String(e)));
+    } finally {
+      if (borrowed) scratchFree = true;
     }
   }
 

@@ -120,10 +120,13 @@ function writeHand(out: Uint8Array, at: number, p: Payload, tail: Uint8Array | n
 
 /**
  * A serialized Payloads: the very bytes `Payloads.encode({ payloads }).finish()` gives, sized
- * first and written once (data copied straight into the result). Payloads of another shape
+ * first and written once (data copied straight into the result, which `alloc` gives). Payloads of another shape
  * (metadata keys beyond ASCII, values that are not Uint8Arrays) are protobufjs's bytes.
  */
-export function serializePayloads(payloads: Payload[]): Uint8Array {
+export function serializePayloads(
+  payloads: Payload[],
+  alloc: (size: number) => Uint8Array = (size) => Buffer.allocUnsafe(size),
+): Uint8Array {
   const n = payloads.length;
   const sizes = new Array<number>(n);
   // Per payload: its tail (hand-written payloads) or its whole serialization (protobufjs's).
@@ -145,7 +148,7 @@ export function serializePayloads(payloads: Payload[]): Uint8Array {
     sizes[i] = size;
     total += delimited(size);
   }
-  const out = Buffer.allocUnsafe(total);
+  const out = alloc(total);
   let at = 0;
   for (let i = 0; i < n; i++) {
     if (whole[i]) {

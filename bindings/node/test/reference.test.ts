@@ -168,3 +168,30 @@ test('decode() of nested encodings: the result straight into JavaScript memory, 
   snappy.close();
   zlib.close();
 });
+
+test('a call made from inside another (a payload getter) does not share its framing buffer', async () => {
+  // Synchronous calls frame their input into one reused buffer; a payload whose getter calls
+  // the codec while the outer call writes must not overwrite the outer call's bytes.
+  const codec = new Codec();
+  const inner: Promise<Payload[]>[] = [];
+  const data = Buffer.from(JSON.stringify({ outer: 'o'.repeat(3000) }));
+  const tricky: Payload = { metadata: { encoding: Buffer.from('json/plain') } };
+  Object.defineProperty(tricky, 'data', {
+    enumerable: true,
+    get: () => {
+      inner.push(codec.encode([{ data: Buffer.from('i'.repeat(2000)) }]));
+      return data;
+    },
+  });
+  const first: Payload = { metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('f'.repeat(1000)) };
+  const encoded = await codec.encode([first, tricky]);
+  assert.ok(inner.length > 0, 'the getter ran');
+  const back = await codec.decode(encoded);
+  assert.equal(hex(serialize(back)), hex(serialize([first, { metadata: tricky.metadata, data }])));
+  for (const p of inner)
+    assert.equal(
+      hex(serialize(await codec.decode(await p))),
+      hex(serialize([{ data: Buffer.from('i'.repeat(2000)) }])),
+    );
+  codec.close();
+});
