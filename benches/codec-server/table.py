@@ -57,7 +57,7 @@ rss = [r[k]["rss_end_kib"] - r[k]["rss_start_kib"] for k in r if k.startswith("r
 print(f"tpc-codec-server RSS drift over a run: {max(rss, key=abs) / 1024:+.1f} MiB at most")
 
 # The cost of metrics and limits: this build against the baseline build, alternated.
-base = sorted((k for k in os.listdir(d) if k.startswith("base-overhead-closed-")))
+base = sorted(k for k in os.listdir(d) if k.startswith("base-overhead-closed-"))
 if base:
     print()
     print(
@@ -80,9 +80,12 @@ if base:
         print(f"| {i} | {b:.0f}, {bc:.0f} | {w:.0f}, {wc:.0f} | {w / b:.3f} | {cpu_ratio} |")
     # Each round's two runs are back to back; the machine's load may change between rounds,
     # so the statistic is the median of the rounds' ratios, not a ratio of medians.
-    median = lambda xs: sorted(xs)[len(xs) // 2]
-    ratio = median([w / b for w, b in zip(with_, without)])
-    cpu = median([w / b for w, b in zip(cpu_with, cpu_without)]) if all(cpu_without) else 0
+
+    def median(xs: list[float]) -> float:
+        return sorted(xs)[len(xs) // 2]
+
+    ratio = median([w / b for w, b in zip(with_, without, strict=True)])
+    cpu = median([w / b for w, b in zip(cpu_with, cpu_without, strict=True)]) if all(cpu_without) else 0
     print(f"| median of the rounds' ratios | | | **{ratio:.3f}** | **{cpu:.3f}** |")
     bo = json.load(open(os.path.join(d, "base-overhead-open.json")))
     wo = json.load(open(os.path.join(d, "rust-overhead-open.json")))
@@ -100,6 +103,9 @@ if base:
         )
     print()
     loss = 1 - ratio
-    print(f"throughput lost to metrics and limits (median of the rounds' ratios): {loss:.1%} (target <= 5%): {verdict(loss <= 0.05)}")
+    print(
+        "throughput lost to metrics and limits (median of the rounds' ratios): "
+        f"{loss:.1%} (target <= 5%): {verdict(loss <= 0.05)}"
+    )
     if cpu:
         print(f"CPU time per request with them (median of the rounds' ratios): {cpu - 1:+.1%}")

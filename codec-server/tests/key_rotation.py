@@ -14,6 +14,7 @@ busy with /encode and /decode round trips. Then:
 and at the end every client request succeeded, each client on the one connection it opened
 (its local port never changed), and the log shows the key ids that changed but no key bytes.
 """
+
 import base64
 import http.client
 import json
@@ -69,9 +70,17 @@ def reload(expect):
 
 
 def body(texts):
-    return json.dumps({"payloads": [
-        {"metadata": {"encoding": base64.b64encode(b"json/plain").decode()},
-         "data": base64.b64encode(json.dumps(t).encode()).decode()} for t in texts]})
+    return json.dumps(
+        {
+            "payloads": [
+                {
+                    "metadata": {"encoding": base64.b64encode(b"json/plain").decode()},
+                    "data": base64.b64encode(json.dumps(t).encode()).decode(),
+                }
+                for t in texts
+            ]
+        }
+    )
 
 
 def call(conn, path, payload):
@@ -107,7 +116,7 @@ def client(n):
             assert decoded_texts(conn, encoded) == texts
             ports.add(conn.sock.getsockname()[1])
             ok += 1
-        except Exception as e:  # noqa: BLE001 - every failure is counted and reported
+        except Exception as e:
             failures.append(repr(e))
             conn.close()
     results.append((n, ok, failures, ports))
