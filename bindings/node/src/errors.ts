@@ -67,8 +67,9 @@ export class DecryptFailedError extends TpcError {
 }
 
 /**
- * A caller's buffer was too small (`TPC_ERR_BUFFER_TOO_SMALL`). This binding never passes its
- * own buffers, so it does not meet it; it exists so that the status table is complete.
+ * A caller's buffer was too small (`TPC_ERR_BUFFER_TOO_SMALL`). The binding's own decode into
+ * a Buffer answers it by growing the Buffer to the size the library asks for, so callers do not
+ * meet it; it exists so that the status table is complete.
  */
 export class BufferTooSmallError extends TpcError {
   static override readonly STATUS = 8;
