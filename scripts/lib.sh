@@ -25,3 +25,19 @@ ensure_apt() {
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
+
+# Checks a native file of a release artifact: no GLIBC_ symbol version past the 2.17 floor,
+# stripped, and for the library the SONAME given. Dies naming the file as NAME.
+#   check_native FILE SONAME [NAME]
+check_native() {
+  local elf=$1 want=$2 name=${3:-$1} newest soname
+  newest=$(objdump -T "$elf" 2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -1)
+  if [ -n "$newest" ] && [ "$(printf '%s\n2.17\n' "$newest" | sort -V | tail -1)" != 2.17 ]; then
+    die "$name needs GLIBC_$newest, past the 2.17 floor"
+  fi
+  if file -b "$elf" | grep -q 'not stripped'; then die "$name is not stripped"; fi
+  if file -b "$elf" | grep -q 'shared object' && [[ "$elf" == *libtemporal_payload_codec* ]]; then
+    soname=$(readelf -d "$elf" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
+    [ "$soname" = "$want" ] || die "$name has SONAME '$soname', not $want"
+  fi
+}

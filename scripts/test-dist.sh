@@ -30,15 +30,7 @@ done
 checked=0
 while IFS= read -r -d '' elf; do
   file -b "$elf" | grep -q '^ELF' || continue
-  newest=$(objdump -T "$elf" 2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -1)
-  if [ -n "$newest" ] && [ "$(printf '%s\n2.17\n' "$newest" | sort -V | tail -1)" != 2.17 ]; then
-    die "${elf#"$work"/} needs GLIBC_$newest, past the 2.17 floor"
-  fi
-  file -b "$elf" | grep -q 'not stripped' && die "${elf#"$work"/} is not stripped"
-  if file -b "$elf" | grep -q 'shared object' && [[ "$elf" == *libtemporal_payload_codec* ]]; then
-    soname=$(readelf -d "$elf" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
-    [ "$soname" = "libtemporal_payload_codec.so.$abi" ] || die "${elf#"$work"/} has SONAME '$soname'"
-  fi
+  check_native "$elf" "libtemporal_payload_codec.so.$abi" "${elf#"$work"/}"
   checked=$((checked + 1))
 done < <(find "$work" "$dist/native" -type f -print0)
 [ "$checked" -ge 4 ] || die "found only $checked native files in dist/"

@@ -25,13 +25,12 @@ source "$repo/scripts/lib.sh"
 dist=$(cd "$1" && pwd)
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$repo/Cargo.toml" | head -1)
 soname=libtemporal_payload_codec.so.2
-glibc_floor=2.17
 jar="$dist/temporal-payload-codec-$version.jar"
 pom="$dist/temporal-payload-codec-$version.pom"
 [ -f "$jar" ] || die "$jar not found: run scripts/dist.sh (or bindings/java/dist.sh dist/native dist)"
 [ -f "$pom" ] || die "$pom not found: run scripts/dist.sh"
 
-ensure_apt openjdk-17-jdk-headless maven binutils unzip
+ensure_apt openjdk-17-jdk-headless maven binutils file unzip
 start=$SECONDS
 tmp=$(mktemp -d /tmp/tpc-java-dist.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -45,17 +44,7 @@ for pair in "linux-x86-64:linux-x86_64:X86-64" "linux-aarch64:linux-aarch64:AArc
   [ -f "$so" ] || die "the jar lacks $folder/libtemporal_payload_codec.so"
   readelf -h "$so" | grep -q "Machine: *.*$machine" ||
     die "$folder/libtemporal_payload_codec.so is not $machine: $(readelf -h "$so" | grep Machine)"
-  sections=$(readelf -S --wide "$so")
-  if grep -Eq ' \.(symtab|debug_[a-z_]+) ' <<<"$sections"; then
-    die "$folder/libtemporal_payload_codec.so is not stripped: $(grep -Eo ' \.(symtab|debug_[a-z_]+) ' <<<"$sections" | xargs)"
-  fi
-  found=$(objdump -p "$so" | awk '$1 == "SONAME" {print $2}')
-  [ "$found" = "$soname" ] || die "$folder/libtemporal_payload_codec.so has SONAME '$found', not $soname"
-  versions=$(objdump -T "$so" | grep -Eo 'GLIBC_[0-9]+(\.[0-9]+)*' | sed 's/GLIBC_//' | sort -uV)
-  [ -n "$versions" ] || die "$folder/libtemporal_payload_codec.so: no GLIBC_ symbol version in objdump -T"
-  newest=$(tail -1 <<<"$versions")
-  [ "$(printf '%s\n%s\n' "$newest" "$glibc_floor" | sort -V | tail -1)" = "$glibc_floor" ] ||
-    die "$folder/libtemporal_payload_codec.so needs GLIBC_$newest, newer than $glibc_floor: $(objdump -T "$so" | grep "GLIBC_$newest" | head -3)"
+  check_native "$so" "$soname" "$folder/libtemporal_payload_codec.so"
   if [ -f "$dist/native/$platform/libtemporal_payload_codec.so" ]; then
     cmp -s "$so" "$dist/native/$platform/libtemporal_payload_codec.so" ||
       die "$folder/libtemporal_payload_codec.so differs from $dist/native/$platform/"
@@ -63,7 +52,7 @@ for pair in "linux-x86-64:linux-x86_64:X86-64" "linux-aarch64:linux-aarch64:AArc
   else
     same="; no $dist/native/$platform/ to compare with"
   fi
-  echo "$folder/libtemporal_payload_codec.so: $machine, stripped, SONAME $soname, newest glibc symbol GLIBC_$newest$same"
+  echo "$folder/libtemporal_payload_codec.so: $machine, stripped, SONAME $soname, glibc <= 2.17$same"
 done
 
 # Maven with a fresh local repository and settings of its own (no ~/.m2/settings.xml), reading

